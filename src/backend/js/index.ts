@@ -1,0 +1,45 @@
+import type { Backend } from "../backend.js";
+import { binary, copyStrided, select, unary, unaryGrad } from "./elementwise.js";
+import { gemm } from "./gemm.js";
+import { gather, indexAdd, indexSelect, scatterAdd } from "./indexing.js";
+import { crossEntropy, crossEntropyGrad } from "./loss.js";
+import {
+  layerNorm,
+  layerNormGrad,
+  rmsNorm,
+  rmsNormGrad,
+  rowNorm,
+  rowNormGrad,
+  softmax,
+  softmaxGrad,
+} from "./normalize.js";
+import { adamw } from "./optim.js";
+import { reduceMax, reduceSum } from "./reduce.js";
+
+/** The portable TypeScript backend: the reference every other backend is tested against. */
+export const jsBackend: Backend = {
+  name: "js",
+  gemm,
+  binary,
+  unary,
+  unaryGrad,
+  select,
+  copyStrided,
+  reduceSum,
+  reduceMax,
+  indexSelect,
+  indexAdd,
+  gather,
+  scatterAdd,
+  softmax,
+  softmaxGrad,
+  layerNorm,
+  layerNormGrad,
+  rmsNorm,
+  rmsNormGrad,
+  crossEntropy,
+  crossEntropyGrad,
+  rowNorm,
+  rowNormGrad,
+  adamw,
+};

@@ -1,0 +1,10 @@
+export { isGradEnabled, noGrad } from "./autograd.js";
+export * from "./create.js";
+export * from "./ops/elementwise.js";
+export * from "./ops/matmul.js";
+export * from "./ops/nn.js";
+export * from "./ops/reduce.js";
+export * from "./ops/shape.js";
+export { Generator } from "./random.js";
+export { broadcastShapes } from "./shape-utils.js";
+export { type DType, type GradFn, type Storage, shapeSize, Tensor } from "./tensor.js";

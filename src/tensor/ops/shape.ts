@@ -1,0 +1,194 @@
+import { getBackend } from "../../backend/index.js";
+import { record } from "../autograd.js";
+import { contiguousStrides, normalizeAxis, splitAtAxis } from "../shape-utils.js";
+import { allocate, formatShape, shapeSize, Tensor } from "../tensor.js";
+
+export { expandTo as expand } from "./reduce.js";
+
+/** Same data, new shape; one dimension may be -1 and is inferred. */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const known = shape.filter((d) => d !== -1);
+  const inferred = shape.length - known.length;
+  if (inferred > 1) throw new Error(`reshape: more than one -1 in ${formatShape(shape)}`);
+  const knownSize = shapeSize(known);
+  const resolved =
+    inferred === 1
+      ? shape.map((d) => (d === -1 ? (knownSize === 0 ? 0 : x.size / knownSize) : d))
+      : [...shape];
+  if (shapeSize(resolved) !== x.size || resolved.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(`reshape: cannot view shape ${formatShape(x.shape)} as ${formatShape(shape)}`);
+  }
+  const out = new Tensor(x.data, resolved);
+  return record(out, "reshape", [x], (g) => [new Tensor(g.data, x.shape)]);
+}
+
+export function unsqueeze(x: Tensor, axis: number): Tensor {
+  const a = normalizeAxis(axis, x.ndim + 1, "unsqueeze");
+  const shape = [...x.shape];
+  shape.splice(a, 0, 1);
+  return reshape(x, shape);
+}
+
+export function squeeze(x: Tensor, axis: number): Tensor {
+  const a = normalizeAxis(axis, x.ndim, "squeeze");
+  if (x.shape[a] !== 1) throw new Error(`squeeze: axis ${axis} of shape ${formatShape(x.shape)} is not 1`);
+  return reshape(
+    x,
+    x.shape.filter((_, i) => i !== a),
+  );
+}
+
+/** Reorders the axes: out.shape[i] = x.shape[perm[i]]. Copies into contiguous storage. */
+export function permute(x: Tensor, perm: readonly number[]): Tensor {
+  const p = perm.map((a) => normalizeAxis(a, x.ndim, "permute"));
+  if (p.length !== x.ndim || new Set(p).size !== p.length) {
+    throw new Error(`permute: [${perm.join(", ")}] is not a permutation of ${x.ndim} axes`);
+  }
+  const shape = p.map((a) => x.shape[a]);
+  const xs = contiguousStrides(x.shape);
+  const out = new Tensor(allocate(x.dtype, x.size), shape);
+  getBackend().copyStrided(
+    x.data,
+    0,
+    p.map((a) => xs[a]),
+    out.data,
+    0,
+    contiguousStrides(shape),
+    shape,
+    false,
+  );
+  const inverse = new Array<number>(p.length);
+  p.forEach((a, i) => {
+    inverse[a] = i;
+  });
+  return record(out, "permute", [x], (g) => [permute(g, inverse)]);
+}
+
+export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
+  const a = normalizeAxis(axis0, x.ndim, "transpose");
+  const b = normalizeAxis(axis1, x.ndim, "transpose");
+  const perm = x.shape.map((_, i) => i);
+  perm[a] = b;
+  perm[b] = a;
+  return permute(x, perm);
+}
+
+/** Elements start..end-1 along one axis (negative positions count from the end). */
+export function slice(x: Tensor, axis: number, start: number, end?: number): Tensor {
+  const a = normalizeAxis(axis, x.ndim, "slice");
+  const len = x.shape[a];
+  const clampPos = (v: number): number => Math.min(len, Math.max(0, v < 0 ? v + len : v));
+  const s = clampPos(start);
+  const e = Math.max(s, clampPos(end ?? len));
+  const shape = x.shape.map((d, i) => (i === a ? e - s : d));
+  const xs = contiguousStrides(x.shape);
+  const out = new Tensor(allocate(x.dtype, shapeSize(shape)), shape);
+  getBackend().copyStrided(x.data, s * xs[a], xs, out.data, 0, contiguousStrides(shape), shape, false);
+  return record(out, "slice", [x], (g) => {
+    const gx = new Tensor(allocate(x.dtype, x.size), x.shape);
+    getBackend().copyStrided(g.data, 0, contiguousStrides(shape), gx.data, s * xs[a], xs, shape, false);
+    return [gx];
+  });
+}
+
+/** Joins tensors along an axis; all other dimensions must agree. */
+export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
+  if (tensors.length === 0) throw new Error("concat: no tensors given");
+  const first = tensors[0];
+  const a = normalizeAxis(axis, first.ndim, "concat");
+  for (const t of tensors) {
+    const agree = t.ndim === first.ndim && t.shape.every((d, i) => i === a || d === first.shape[i]);
+    if (!agree || t.dtype !== first.dtype) {
+      throw new Error(
+        `concat: ${t.dtype} ${formatShape(t.shape)} does not fit ${first.dtype} ${formatShape(first.shape)} on axis ${axis}`,
+      );
+    }
+  }
+  const shape = [...first.shape];
+  shape[a] = tensors.reduce((n, t) => n + t.shape[a], 0);
+  const out = new Tensor(allocate(first.dtype, shapeSize(shape)), shape);
+  const outStrides = contiguousStrides(shape);
+  let at = 0;
+  const starts: number[] = [];
+  for (const t of tensors) {
+    starts.push(at);
+    getBackend().copyStrided(
+      t.data,
+      0,
+      contiguousStrides(t.shape),
+      out.data,
+      at * outStrides[a],
+      outStrides,
+      t.shape,
+      false,
+    );
+    at += t.shape[a];
+  }
+  return record(out, "concat", tensors, (g) =>
+    tensors.map((t, i) => (t.requiresGrad ? slice(g, a, starts[i], starts[i] + t.shape[a]) : null)),
+  );
+}
+
+/** Splits along an axis into pieces of the given sizes, or into equal pieces of one size. */
+export function split(x: Tensor, sizes: number | readonly number[], axis = 0): Tensor[] {
+  const a = normalizeAxis(axis, x.ndim, "split");
+  const len = x.shape[a];
+  const list =
+    typeof sizes === "number"
+      ? Array.from({ length: Math.ceil(len / sizes) }, (_, i) => Math.min(sizes, len - i * sizes))
+      : sizes;
+  if (list.reduce((n, s) => n + s, 0) !== len) {
+    throw new Error(`split: sizes [${list.join(", ")}] do not add up to ${len} on axis ${axis}`);
+  }
+  let at = 0;
+  return list.map((s) => {
+    const piece = slice(x, a, at, at + s);
+    at += s;
+    return piece;
+  });
+}
+
+function indexArray(index: Tensor | Int32Array | readonly number[], op: string): Int32Array {
+  if (index instanceof Int32Array) return index;
+  if (index instanceof Tensor) {
+    if (index.dtype !== "int32") throw new Error(`${op}: indices must be int32, got ${index.dtype}`);
+    return index.data as Int32Array;
+  }
+  return Int32Array.from(index);
+}
+
+/** Picks entries along an axis by a list of indices (embedding lookup is axis 0). */
+export function indexSelect(x: Tensor, axis: number, index: Tensor | Int32Array | readonly number[]): Tensor {
+  const a = normalizeAxis(axis, x.ndim, "indexSelect");
+  const idx = indexArray(index, "indexSelect");
+  const [outer, len, inner] = splitAtAxis(x.shape, a);
+  const shape = x.shape.map((d, i) => (i === a ? idx.length : d));
+  const out = new Tensor(allocate(x.dtype, shapeSize(shape)), shape);
+  getBackend().indexSelect(x.floatData, outer, len, inner, idx, out.floatData);
+  return record(out, "indexSelect", [x], (g) => {
+    const gx = new Tensor(allocate(x.dtype, x.size), x.shape);
+    getBackend().indexAdd(g.floatData, outer, len, inner, idx, gx.floatData);
+    return [gx];
+  });
+}
+
+/** torch.gather: out[..., j, ...] = x[..., index[..., j, ...], ...] along `axis`. */
+export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
+  const a = normalizeAxis(axis, x.ndim, "gather");
+  const idx = indexArray(index, "gather");
+  const sameElsewhere = index.ndim === x.ndim && index.shape.every((d, i) => i === a || d === x.shape[i]);
+  if (!sameElsewhere) {
+    throw new Error(
+      `gather: index shape ${formatShape(index.shape)} must match ${formatShape(x.shape)} except on axis ${axis}`,
+    );
+  }
+  const [outer, len, inner] = splitAtAxis(x.shape, a);
+  const k = index.shape[a];
+  const out = new Tensor(allocate(x.dtype, index.size), index.shape);
+  getBackend().gather(x.floatData, outer, len, inner, k, idx, out.floatData);
+  return record(out, "gather", [x], (g) => {
+    const gx = new Tensor(allocate(x.dtype, x.size), x.shape);
+    getBackend().scatterAdd(g.floatData, outer, len, inner, k, idx, gx.floatData);
+    return [gx];
+  });
+}

@@ -1,0 +1,139 @@
+import type { FloatArray } from "../backend/index.js";
+import { backward } from "./autograd.js";
+
+export type DType = "float32" | "float64" | "int32";
+export type Storage = Float32Array | Float64Array | Int32Array;
+
+/** The autograd record of the op that produced a tensor. */
+export interface GradFn {
+  readonly name: string;
+  readonly inputs: readonly Tensor[];
+  /** Gradients for each input, given the gradient of the output; null where an input gets none. */
+  readonly backward: (grad: Tensor) => readonly (Tensor | null)[];
+}
+
+export function dtypeOf(data: Storage): DType {
+  if (data instanceof Float32Array) return "float32";
+  if (data instanceof Float64Array) return "float64";
+  return "int32";
+}
+
+export function allocate(dtype: DType, size: number): Storage {
+  switch (dtype) {
+    case "float32":
+      return new Float32Array(size);
+    case "float64":
+      return new Float64Array(size);
+    case "int32":
+      return new Int32Array(size);
+  }
+}
+
+export function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function formatShape(shape: readonly number[]): string {
+  return `[${shape.join(", ")}]`;
+}
+
+/** A dense row-major array of float32, float64 or int32, optionally tracked by autograd. */
+export class Tensor {
+  readonly data: Storage;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  /** True for leaves the user asked gradients of, and for every result computed from them. */
+  requiresGrad = false;
+  /** Accumulated gradient of a leaf after backward(); cleared by zeroGrad(). */
+  grad: Tensor | null = null;
+  gradFn: GradFn | null = null;
+
+  constructor(data: Storage, shape: readonly number[]) {
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < 0) throw new Error(`invalid tensor shape ${formatShape(shape)}`);
+    }
+    if (shapeSize(shape) !== data.length) {
+      throw new Error(`shape ${formatShape(shape)} needs ${shapeSize(shape)} elements, got ${data.length}`);
+    }
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtypeOf(data);
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  get isFloat(): boolean {
+    return this.dtype !== "int32";
+  }
+
+  /** The storage as a float array; an error for int32 tensors. */
+  get floatData(): FloatArray {
+    if (this.data instanceof Int32Array) throw new Error("expected a float tensor, got int32");
+    return this.data;
+  }
+
+  /** The value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1)
+      throw new Error(`item() needs a tensor of one element, got shape ${formatShape(this.shape)}`);
+    return this.data[0];
+  }
+
+  toArray(): number[] {
+    return Array.from(this.data);
+  }
+
+  /** Marks a leaf tensor as a parameter to differentiate; returns this. */
+  requireGrad(flag = true): this {
+    if (this.gradFn) throw new Error("requireGrad() applies to leaf tensors only; use detach() first");
+    this.requiresGrad = flag;
+    return this;
+  }
+
+  /** The same data, cut from the graph. */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape);
+  }
+
+  /** A copy with its own storage, cut from the graph. */
+  clone(): Tensor {
+    return new Tensor(this.data.slice(), this.shape);
+  }
+
+  /** Converts to another dtype (a copy, cut from the graph). */
+  to(dtype: DType): Tensor {
+    if (dtype === this.dtype) return this.clone();
+    const out = allocate(dtype, this.size);
+    out.set(this.data);
+    return new Tensor(out, this.shape);
+  }
+
+  zeroGrad(): void {
+    this.grad = null;
+  }
+
+  /** Back-propagates from this tensor: a scalar, or any shape with an explicit output gradient. */
+  backward(grad?: Tensor): void {
+    if (!grad) {
+      if (this.size !== 1) {
+        throw new Error(`backward() without a gradient needs a scalar, got shape ${formatShape(this.shape)}`);
+      }
+      grad = new Tensor(allocate(this.dtype, 1).fill(1), this.shape);
+    }
+    backward(this, grad);
+  }
+
+  toString(): string {
+    const shown =
+      this.size <= 8 ? this.toArray().join(", ") : `${Array.from(this.data.subarray(0, 8)).join(", ")}, …`;
+    return `Tensor(${this.dtype} ${formatShape(this.shape)} [${shown}])`;
+  }
+}
