@@ -7,4 +7,4 @@ export * from "./ops/reduce.js";
 export * from "./ops/shape.js";
 export { Generator } from "./random.js";
 export { broadcastShapes } from "./shape-utils.js";
-export { type DType, type GradFn, type Storage, shapeSize, Tensor } from "./tensor.js";
+export { allocate, type DType, formatShape, type GradFn, type Storage, shapeSize, Tensor } from "./tensor.js";
