@@ -1,0 +1,207 @@
+import { allocate, type DType, formatShape, type Tensor, Tensor as TensorClass } from "../tensor/index.js";
+
+export type StateDict = ReadonlyMap<string, Tensor>;
+
+/**
+ * A node of a model: parameters, buffers and child modules by name, so that every tensor has the
+ * HF-style dotted path ("model.layers.0.self_attn.q_proj.weight") state dicts and PEFT files use.
+ */
+export class Module {
+  training = true;
+  private readonly params = new Map<string, Tensor | null>();
+  private readonly buffers = new Map<string, Tensor>();
+  private readonly children = new Map<string, Module>();
+
+  /** Registers a parameter (null for an absent optional one, e.g. no bias); it requires grad. */
+  protected registerParameter(name: string, t: Tensor | null): void {
+    if (t) t.requireGrad();
+    this.params.set(name, t);
+  }
+
+  /** Registers state that is saved and loaded but not trained. */
+  protected registerBuffer(name: string, t: Tensor): void {
+    this.buffers.set(name, t);
+  }
+
+  protected registerModule<M extends Module>(name: string, m: M): M {
+    this.children.set(name, m);
+    return m;
+  }
+
+  /** A parameter of this module by its local name. */
+  param(name: string): Tensor | null {
+    if (!this.params.has(name)) throw new Error(`${this.constructor.name} has no parameter "${name}"`);
+    return this.params.get(name) ?? null;
+  }
+
+  buffer(name: string): Tensor {
+    const b = this.buffers.get(name);
+    if (!b) throw new Error(`${this.constructor.name} has no buffer "${name}"`);
+    return b;
+  }
+
+  /** Puts a new tensor in place of a parameter, keeping its requires-grad setting. */
+  setParam(name: string, t: Tensor): void {
+    const old = this.param(name);
+    t.requiresGrad = old ? old.requiresGrad : true;
+    this.params.set(name, t);
+  }
+
+  namedChildren(): [string, Module][] {
+    return [...this.children.entries()];
+  }
+
+  child(name: string): Module {
+    const c = this.children.get(name);
+    if (!c) throw new Error(`${this.constructor.name} has no submodule "${name}"`);
+    return c;
+  }
+
+  /** Replaces a direct child (adapters swap wrapped layers in this way). */
+  replaceChild(name: string, m: Module): void {
+    if (!this.children.has(name)) throw new Error(`${this.constructor.name} has no submodule "${name}"`);
+    this.children.set(name, m);
+  }
+
+  /** This module ("") and all below it, with their dotted paths. */
+  namedModules(prefix = ""): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [name, c] of this.children) out.push(...c.namedModules(prefix ? `${prefix}.${name}` : name));
+    return out;
+  }
+
+  /** The module at a dotted path. */
+  getSubmodule(path: string): Module {
+    if (path === "") return this;
+    let m: Module = this;
+    for (const part of path.split(".")) {
+      const next = m.children.get(part);
+      if (!next) throw new Error(`no submodule "${path}" (stopped at "${part}")`);
+      m = next;
+    }
+    return m;
+  }
+
+  namedParameters(prefix = ""): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [path, m] of this.namedModules(prefix)) {
+      for (const [name, t] of m.params) if (t) out.push([path ? `${path}.${name}` : name, t]);
+    }
+    return out;
+  }
+
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
+
+  namedBuffers(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [path, m] of this.namedModules()) {
+      for (const [name, t] of m.buffers) out.push([path ? `${path}.${name}` : name, t]);
+    }
+    return out;
+  }
+
+  /** Sets training mode here and below (dropout acts only in training). */
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.zeroGrad();
+  }
+
+  /** Freezes or unfreezes every parameter. */
+  requiresGrad(flag: boolean): this {
+    for (const p of this.parameters()) p.requiresGrad = flag;
+    return this;
+  }
+
+  /** Parameters and buffers by dotted name. */
+  stateDict(): Map<string, Tensor> {
+    return new Map([...this.namedParameters(), ...this.namedBuffers()]);
+  }
+
+  /**
+   * Copies values in by name, converting dtype. Strict (the default) requires exactly the
+   * model's names; every problem is listed in one error. Returns the names not found each way.
+   */
+  loadStateDict(
+    state: StateDict | Record<string, Tensor>,
+    { strict = true }: { strict?: boolean } = {},
+  ): { missing: string[]; unexpected: string[] } {
+    const incoming = state instanceof Map ? state : new Map(Object.entries(state));
+    const own = this.stateDict();
+    const missing = [...own.keys()].filter((k) => !incoming.has(k));
+    const unexpected = [...incoming.keys()].filter((k) => !own.has(k));
+    const problems: string[] = [];
+    for (const [name, t] of incoming) {
+      const target = own.get(name);
+      if (target && !sameShape(target.shape, t.shape)) {
+        problems.push(
+          `${name}: shape ${formatShape(t.shape)} where the model has ${formatShape(target.shape)}`,
+        );
+      }
+    }
+    if (strict) {
+      if (missing.length) problems.push(`missing: ${missing.join(", ")}`);
+      if (unexpected.length) problems.push(`unexpected: ${unexpected.join(", ")}`);
+    }
+    if (problems.length) throw new Error(`loadStateDict: ${problems.join("; ")}`);
+    for (const [name, t] of incoming) own.get(name)?.data.set(t.data);
+    return { missing, unexpected };
+  }
+
+  /** Converts every parameter and float buffer to another float dtype (new storage). */
+  toDType(dtype: DType): this {
+    for (const [, m] of this.namedModules()) {
+      for (const [name, t] of m.params) if (t) m.setParam(name, convert(t, dtype));
+      for (const [name, t] of m.buffers) if (t.isFloat) m.buffers.set(name, convert(t, dtype));
+    }
+    return this;
+  }
+}
+
+function convert(t: Tensor, dtype: DType): Tensor {
+  const data = allocate(dtype, t.size);
+  data.set(t.data);
+  return new TensorClass(data, t.shape);
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** An indexable list of modules, named "0", "1", ... as in PyTorch. */
+export class ModuleList<M extends Module = Module> extends Module {
+  private readonly items: M[] = [];
+
+  constructor(modules: readonly M[] = []) {
+    super();
+    for (const m of modules) this.append(m);
+  }
+
+  append(m: M): this {
+    this.registerModule(String(this.items.length), m);
+    this.items.push(m);
+    return this;
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  at(i: number): M {
+    // Read through the registry so a replaced child is seen.
+    return this.child(String(i < 0 ? i + this.items.length : i)) as M;
+  }
+
+  [Symbol.iterator](): Iterator<M> {
+    return Array.from({ length: this.items.length }, (_, i) => this.at(i))[Symbol.iterator]();
+  }
+}
