@@ -1,0 +1,18 @@
+/** morelora's public API. */
+export {
+  type AdamWArgs,
+  availableBackends,
+  type Backend,
+  type BinaryOp,
+  type FloatArray,
+  type GemmArgs,
+  getBackend,
+  jsBackend,
+  registerBackend,
+  setBackend,
+  type UnaryOp,
+} from "./backend/index.js";
+export { type MlpRegressionOptions, trainMlpRegression } from "./demo/mlp-regression.js";
+export * from "./io/index.js";
+export * from "./nn/index.js";
+export * from "./tensor/index.js";
