@@ -73,13 +73,11 @@ export class Module {
   /** The module at a dotted path. */
   getSubmodule(path: string): Module {
     if (path === "") return this;
-    let m: Module = this;
-    for (const part of path.split(".")) {
+    return path.split(".").reduce<Module>((m, part) => {
       const next = m.children.get(part);
       if (!next) throw new Error(`no submodule "${path}" (stopped at "${part}")`);
-      m = next;
-    }
-    return m;
+      return next;
+    }, this);
   }
 
   namedParameters(prefix = ""): [string, Tensor][] {

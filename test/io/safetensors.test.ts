@@ -112,7 +112,10 @@ describe("malformed safetensors files are rejected with the file and the problem
   const cases: [string, () => string, RegExp][] = [
     [
       "a file shorter than 8 bytes",
-      () => (writeFileSync(join(dir, "short"), "abc"), join(dir, "short")),
+      () => {
+        writeFileSync(join(dir, "short"), "abc");
+        return join(dir, "short");
+      },
       /too short/,
     ],
     [
