@@ -1,41 +1,89 @@
 import { arch, cpus } from "node:os";
 import { getBackend } from "../src/backend/index.js";
-import { gemmGflops } from "./gemm.js";
+import { nativeInfo, setNativeThreads } from "../src/backend/native.js";
+import { countGemmFlops, medianMs, peakRssMb } from "./measure.js";
+import { gemmGflops, gemmWorkload } from "./workloads/gemm.js";
+import { mlpLoraStep } from "./workloads/mlp-lora.js";
 
-/** One benchmark: a name and a function returning its measured figures. */
-interface Workload {
-  name: string;
-  run: () => Record<string, number | string>;
-}
+/** A benchmark: either plain figures, or a training step timed against the GEMM floor. */
+type Workload =
+  | { name: string; kind: "figures"; run: () => Record<string, number> }
+  | { name: string; kind: "step"; make: () => () => void; steps: number };
 
 const workloads: Workload[] = [
-  {
-    name: "gemm",
-    run: () => ({
-      "gflops_512^3": gemmGflops(512, 512, 512, 3),
-      "gflops_1024^3": gemmGflops(1024, 1024, 1024, 3),
-    }),
-  },
+  { name: "gemm", kind: "figures", run: gemmWorkload },
+  { name: "mlp-lora", kind: "step", make: () => mlpLoraStep(), steps: 5 },
 ];
 
-function parseArgs(argv: string[]): { json: boolean; only: Set<string> | null } {
-  const json = argv.includes("--json");
-  const i = argv.indexOf("--only");
-  const only = i >= 0 ? new Set(argv[i + 1]?.split(",") ?? []) : null;
-  return { json, only };
+function parseArgs(argv: string[]): { json: boolean; only: Set<string> | null; threads: number | null } {
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const only = value("--only");
+  const threads = value("--threads");
+  if (threads !== undefined && !(Number(threads) >= 1))
+    throw new Error(`--threads expects a positive integer, got "${threads}"`);
+  const names = new Set(workloads.map((w) => w.name));
+  for (const n of only?.split(",") ?? []) {
+    if (!names.has(n)) throw new Error(`--only: no workload "${n}" (workloads: ${[...names].join(", ")})`);
+  }
+  return {
+    json: argv.includes("--json"),
+    only: only ? new Set(only.split(",")) : null,
+    threads: threads ? Number(threads) : null,
+  };
 }
 
-const { json, only } = parseArgs(process.argv.slice(2));
-const machine = `${cpus()[0]?.model ?? "unknown CPU"} (${cpus().length} cores, ${arch()})`;
-if (!json) console.log(`machine: ${machine}\nbackend: ${getBackend().name}`);
-for (const w of workloads) {
-  if (only && !only.has(w.name)) continue;
-  const figures = { workload: w.name, backend: getBackend().name, ...w.run() };
-  if (json) console.log(JSON.stringify({ ...figures, machine }));
-  else
+function main(): void {
+  const { json, only, threads } = parseArgs(process.argv.slice(2));
+  if (threads) setNativeThreads(threads);
+  const info = nativeInfo();
+  const context = {
+    backend: getBackend().name,
+    threads: getBackend().name === "native" ? (info?.threads ?? 1) : 1,
+    blas: getBackend().name === "native" ? (info?.blas ?? "none") : "none",
+    coretype: getBackend().name === "native" ? info?.coretype || "-" : "-",
+    machine: `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, ${arch()}`,
+  };
+  if (!json)
     console.log(
-      Object.entries(figures as Record<string, number | string>)
-        .map(([k, v]) => `${k}=${typeof v === "number" ? v.toFixed(2) : v}`)
-        .join("  "),
+      Object.entries(context)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join("\n"),
     );
+  // The GEMM floor of a workload: its matmul FLOPs at the rate this process reaches at 1024³.
+  const floorRate = gemmGflops(1024, 1024, 1024) * 1e9;
+  for (const w of workloads) {
+    if (only && !only.has(w.name)) continue;
+    let figures: Record<string, number>;
+    if (w.kind === "figures") figures = w.run();
+    else {
+      const step = w.make();
+      const flops = countGemmFlops(step);
+      const ms = medianMs(step, w.steps);
+      const floorMs = (flops / floorRate) * 1000;
+      figures = {
+        ms_per_step: ms,
+        gemm_gflop: flops / 1e9,
+        floor_ms: floorMs,
+        time_over_floor: ms / floorMs,
+      };
+    }
+    const row = { workload: w.name, ...figures, peak_rss_mb: peakRssMb(), ...context };
+    if (json) console.log(JSON.stringify(row));
+    else
+      console.log(
+        `\n${w.name}\n${Object.entries(figures)
+          .map(([k, v]) => `  ${k.padEnd(36)} ${v.toFixed(2)}`)
+          .join("\n")}\n  ${"peak_rss_mb".padEnd(36)} ${peakRssMb().toFixed(0)}`,
+      );
+  }
+}
+
+try {
+  main();
+} catch (e) {
+  console.error(`bench: ${(e as Error).message}`);
+  process.exit(1);
 }

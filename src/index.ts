@@ -1,4 +1,6 @@
-/** morelora's public API. */
+/** morelora's public API (for Node: it loads the native backend when it was built). */
+import "./backend/native.js";
+
 export {
   type AdamWArgs,
   availableBackends,
@@ -12,6 +14,7 @@ export {
   setBackend,
   type UnaryOp,
 } from "./backend/index.js";
+export { type NativeInfo, nativeInfo, setNativeThreads } from "./backend/native.js";
 export { type MlpRegressionOptions, trainMlpRegression } from "./demo/mlp-regression.js";
 export * from "./io/index.js";
 export * from "./nn/index.js";

@@ -5,7 +5,13 @@ export type { AdamWArgs, Backend, BinaryOp, FloatArray, GemmArgs, UnaryOp } from
 export { jsBackend } from "./js/index.js";
 
 const registry = new Map<string, Backend>([["js", jsBackend]]);
+const unavailable = new Map<string, string>();
 let current: Backend | undefined;
+
+/** Records why a backend could not be loaded, for the fallback notice and for errors naming it. */
+export function setUnavailableNote(name: string, why: string): void {
+  unavailable.set(name, why);
+}
 
 /** Makes a backend selectable by name (the native addon registers itself as "native"). */
 export function registerBackend(backend: Backend): void {
@@ -20,7 +26,10 @@ export function availableBackends(): string[] {
 export function setBackend(name: string): Backend {
   const b = registry.get(name);
   if (!b) {
-    throw new Error(`backend "${name}" is not available (available: ${availableBackends().join(", ")})`);
+    const why = unavailable.get(name);
+    throw new Error(
+      `backend "${name}" is not available${why ? `: ${why}` : ""} (available: ${availableBackends().join(", ")})`,
+    );
   }
   current = b;
   return b;
@@ -41,5 +50,9 @@ export function getBackend(): Backend {
       throw new Error(`MORELORA_BACKEND=${wanted}: ${(e as Error).message}`);
     }
   }
-  return setBackend(registry.has("native") ? "native" : "js");
+  if (registry.has("native")) return setBackend("native");
+  const why = unavailable.get("native");
+  // Said once per process: the fallback works, but the user should know what they are missing.
+  if (why) console.warn(`morelora: using the TypeScript backend: ${why}`);
+  return setBackend("js");
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import "../backend/native.js";
 import { registerDemo } from "./demo.js";
 
 function packageVersion(): string {

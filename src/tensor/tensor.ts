@@ -29,6 +29,23 @@ export function allocate(dtype: DType, size: number): Storage {
   }
 }
 
+// Above this size, op outputs take uninitialized memory: every kernel that writes a fresh output
+// writes all of it, so zeroing would be a wasted pass over memory (and page faults when fresh).
+const UNINITIALIZED_MIN_BYTES = 1 << 16;
+const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(bytes: number): Uint8Array } }).Buffer;
+
+/** Storage with unspecified contents, for outputs a kernel overwrites whole. */
+export function empty(dtype: DType, size: number): Storage {
+  const bytes = size * (dtype === "float64" ? 8 : 4);
+  if (!NodeBuffer || bytes < UNINITIALIZED_MIN_BYTES) return allocate(dtype, size);
+  const buf = NodeBuffer.allocUnsafeSlow(bytes).buffer;
+  return dtype === "float64"
+    ? new Float64Array(buf, 0, size)
+    : dtype === "float32"
+      ? new Float32Array(buf, 0, size)
+      : new Int32Array(buf, 0, size);
+}
+
 export function shapeSize(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;

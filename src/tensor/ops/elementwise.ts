@@ -1,7 +1,7 @@
 import { type BinaryOp, getBackend, type UnaryOp } from "../../backend/index.js";
 import { record } from "../autograd.js";
 import { broadcastShapes, broadcastStrides } from "../shape-utils.js";
-import { allocate, type DType, formatShape, shapeSize, Tensor } from "../tensor.js";
+import { allocate, type DType, formatShape, shapeSize, Tensor, empty } from "../tensor.js";
 import { sumToShape } from "./reduce.js";
 
 /** A tensor, or a number standing for a scalar of the other operand's dtype. */
@@ -29,7 +29,7 @@ function operands(a: Operand, b: Operand, op: string): [Tensor, Tensor] {
 
 function binaryForward(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(a.shape, b.shape);
-  const out = new Tensor(allocate(a.dtype, shapeSize(shape)), shape);
+  const out = new Tensor(empty(a.dtype, shapeSize(shape)), shape);
   getBackend().binary(
     op,
     a.floatData,
@@ -47,8 +47,8 @@ export function add(a: Operand, b: Operand): Tensor {
   if (typeof a === "number" && typeof b !== "number") return addScalar(b, a);
   const [x, y] = operands(a, b, "add");
   return record(binaryForward("add", x, y), "add", [x, y], (g) => [
-    sumToShape(g, x.shape),
-    sumToShape(g, y.shape),
+    x.requiresGrad ? sumToShape(g, x.shape) : null,
+    y.requiresGrad ? sumToShape(g, y.shape) : null,
   ]);
 }
 
@@ -56,7 +56,7 @@ export function sub(a: Operand, b: Operand): Tensor {
   if (typeof b === "number" && typeof a !== "number") return addScalar(a, -b);
   const [x, y] = operands(a, b, "sub");
   return record(binaryForward("sub", x, y), "sub", [x, y], (g) => [
-    sumToShape(g, x.shape),
+    x.requiresGrad ? sumToShape(g, x.shape) : null,
     y.requiresGrad ? neg(sumToShape(g, y.shape)) : null,
   ]);
 }
@@ -130,10 +130,10 @@ export function eq(a: Operand, b: Operand): Tensor {
 
 function unaryOp(op: UnaryOp, x: Tensor, p0 = 0, p1 = 0): Tensor {
   checkFloat(x, op);
-  const out = new Tensor(allocate(x.dtype, x.size), x.shape);
+  const out = new Tensor(empty(x.dtype, x.size), x.shape);
   getBackend().unary(op, x.floatData, out.floatData, p0, p1);
   return record(out, op, [x], (g) => {
-    const gx = new Tensor(allocate(x.dtype, x.size), x.shape);
+    const gx = new Tensor(empty(x.dtype, x.size), x.shape);
     getBackend().unaryGrad(op, x.floatData, out.floatData, g.floatData, gx.floatData, p0, p1);
     return [gx];
   });
@@ -167,7 +167,7 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   const [x, y] = operands(a, b, "where");
   const shape = broadcastShapes(broadcastShapes(cond.shape, x.shape), y.shape);
   const mask = asMask(cond);
-  const out = new Tensor(allocate(x.dtype, shapeSize(shape)), shape);
+  const out = new Tensor(empty(x.dtype, shapeSize(shape)), shape);
   getBackend().select(
     mask,
     broadcastStrides(cond.shape, shape),

@@ -1,7 +1,7 @@
 import { getBackend } from "../../backend/index.js";
 import { record } from "../autograd.js";
 import { broadcastShapes, broadcastStrides } from "../shape-utils.js";
-import { allocate, formatShape, shapeSize, Tensor } from "../tensor.js";
+import { empty, formatShape, shapeSize, Tensor } from "../tensor.js";
 import { sumToShape } from "./reduce.js";
 import { reshape } from "./shape.js";
 
@@ -47,7 +47,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const batchB = b.shape.slice(0, -2);
   const batch = broadcastShapes(batchA, batchB);
   const shape = [...batch, m, n];
-  const out = new Tensor(allocate(a.dtype, shapeSize(shape)), shape);
+  const out = new Tensor(empty(a.dtype, shapeSize(shape)), shape);
   gemmBatched(a, batchA, b, batchB, out, batch, transA, transB, m, n, k);
 
   return record(out, "matmul", [a, b], (g) => {

@@ -2,7 +2,7 @@ import { type FloatArray, getBackend } from "../../backend/index.js";
 import { record } from "../autograd.js";
 import type { Generator } from "../random.js";
 import { normalizeAxis } from "../shape-utils.js";
-import { allocate, formatShape, Tensor } from "../tensor.js";
+import { allocate, formatShape, Tensor, empty } from "../tensor.js";
 import { mul } from "./elementwise.js";
 import { transpose } from "./shape.js";
 
@@ -12,7 +12,12 @@ function lastAxisRows(x: Tensor): [number, number] {
 }
 
 function like(x: Tensor): Tensor {
-  return new Tensor(allocate(x.dtype, x.size), x.shape);
+  return new Tensor(empty(x.dtype, x.size), x.shape);
+}
+
+/** Zeroed like t: the kernels add parameter gradients into it. */
+function zerosOf(t: Tensor): Tensor {
+  return new Tensor(allocate(t.dtype, t.size), t.shape);
 }
 
 function softmaxImpl(x: Tensor, axis: number, log: boolean): Tensor {
@@ -49,8 +54,8 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   checkVector(weight, cols, "layerNorm weight");
   checkVector(bias, cols, "layerNorm bias");
   const out = like(x);
-  const meanBuf = allocate(x.dtype, rows) as FloatArray;
-  const rstd = allocate(x.dtype, rows) as FloatArray;
+  const meanBuf = empty(x.dtype, rows) as FloatArray;
+  const rstd = empty(x.dtype, rows) as FloatArray;
   getBackend().layerNorm(
     x.floatData,
     weight?.floatData ?? null,
@@ -65,8 +70,8 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const inputs = [x, weight, bias].filter((t): t is Tensor => t !== null);
   return record(out, "layerNorm", inputs, (g) => {
     const gx = like(x);
-    const gw = weight?.requiresGrad ? like(weight) : null;
-    const gb = bias?.requiresGrad ? like(bias) : null;
+    const gw = weight?.requiresGrad ? zerosOf(weight) : null;
+    const gb = bias?.requiresGrad ? zerosOf(bias) : null;
     getBackend().layerNormGrad(
       x.floatData,
       weight?.floatData ?? null,
@@ -88,12 +93,12 @@ export function rmsNorm(x: Tensor, weight: Tensor | null, eps = 1e-6): Tensor {
   const [rows, cols] = lastAxisRows(x);
   checkVector(weight, cols, "rmsNorm weight");
   const out = like(x);
-  const rstd = allocate(x.dtype, rows) as FloatArray;
+  const rstd = empty(x.dtype, rows) as FloatArray;
   getBackend().rmsNorm(x.floatData, weight?.floatData ?? null, rows, cols, eps, out.floatData, rstd);
   const inputs = weight ? [x, weight] : [x];
   return record(out, "rmsNorm", inputs, (g) => {
     const gx = like(x);
-    const gw = weight?.requiresGrad ? like(weight) : null;
+    const gw = weight?.requiresGrad ? zerosOf(weight) : null;
     getBackend().rmsNormGrad(
       x.floatData,
       weight?.floatData ?? null,
@@ -132,8 +137,8 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
     );
   }
   const tgt = targets.data as Int32Array;
-  const perRow = allocate(logits.dtype, rows) as FloatArray;
-  const lse = allocate(logits.dtype, rows) as FloatArray;
+  const perRow = empty(logits.dtype, rows) as FloatArray;
+  const lse = empty(logits.dtype, rows) as FloatArray;
   getBackend().crossEntropy(logits.floatData, tgt, rows, cols, ignoreIndex, smoothing, perRow, lse);
   let count = 0;
   for (const t of tgt) if (t !== ignoreIndex) count++;
@@ -146,7 +151,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
     out = new Tensor(allocate(logits.dtype, 1).fill(reduction === "mean" ? s / count : s), []);
   }
   return record(out, "crossEntropy", [logits], (g) => {
-    const gRows = allocate(logits.dtype, rows) as FloatArray;
+    const gRows = empty(logits.dtype, rows) as FloatArray;
     if (reduction === "none") gRows.set(g.floatData);
     else gRows.fill(reduction === "mean" ? g.item() / count : g.item());
     const gx = like(logits);
@@ -180,7 +185,7 @@ export function dropout(x: Tensor, p: number, rng: Generator, training = true): 
 export function rowNorm(x: Tensor, keepdim = false): Tensor {
   const [rows, cols] = lastAxisRows(x);
   const shape = keepdim ? [...x.shape.slice(0, -1), 1] : x.shape.slice(0, -1);
-  const out = new Tensor(allocate(x.dtype, rows), shape);
+  const out = new Tensor(empty(x.dtype, rows), shape);
   getBackend().rowNorm(x.floatData, rows, cols, out.floatData);
   return record(out, "rowNorm", [x], (g) => {
     const gx = like(x);

@@ -1,7 +1,7 @@
 import { getBackend } from "../../backend/index.js";
 import { record } from "../autograd.js";
 import { broadcastStrides, normalizeAxis, splitAtAxis } from "../shape-utils.js";
-import { allocate, formatShape, shapeSize, Tensor } from "../tensor.js";
+import { allocate, formatShape, shapeSize, Tensor, empty } from "../tensor.js";
 
 function reducedShape(shape: readonly number[], axis: number, keepdim: boolean): number[] {
   return keepdim ? shape.map((d, i) => (i === axis ? 1 : d)) : shape.filter((_, i) => i !== axis);
@@ -9,7 +9,7 @@ function reducedShape(shape: readonly number[], axis: number, keepdim: boolean):
 
 /** Copies x (shape with 1s or fewer dims) out to `shape` by broadcasting. */
 export function expandTo(x: Tensor, shape: readonly number[]): Tensor {
-  const out = new Tensor(allocate(x.dtype, shapeSize(shape)), shape);
+  const out = new Tensor(empty(x.dtype, shapeSize(shape)), shape);
   const contiguous = broadcastStrides(shape, shape);
   getBackend().copyStrided(
     x.data,
@@ -27,7 +27,7 @@ export function expandTo(x: Tensor, shape: readonly number[]): Tensor {
 function sumAxis(x: Tensor, axis: number, keepdim: boolean): Tensor {
   const [outer, len, inner] = splitAtAxis(x.shape, axis);
   const shape = reducedShape(x.shape, axis, keepdim);
-  const out = new Tensor(allocate(x.dtype, outer * inner), shape);
+  const out = new Tensor(empty(x.dtype, outer * inner), shape);
   getBackend().reduceSum(x.floatData, outer, len, inner, out.floatData);
   return record(out, "sum", [x], (g) => [
     expandTo(reshapeRaw(g, reducedShape(x.shape, axis, true)), x.shape),
@@ -64,10 +64,10 @@ export function mean(x: Tensor, axis?: number | readonly number[], keepdim = fal
   const axes = axesOf(x, axis, "mean");
   const count = axes.reduce((n, a) => n * x.shape[a], 1);
   const s = sum(x, axis, keepdim);
-  const out = new Tensor(allocate(s.dtype, s.size), s.shape);
+  const out = new Tensor(empty(s.dtype, s.size), s.shape);
   getBackend().unary("mul_scalar", s.floatData, out.floatData, 1 / count);
   return record(out, "mean", [s], (g) => {
-    const gs = new Tensor(allocate(g.dtype, g.size), g.shape);
+    const gs = new Tensor(empty(g.dtype, g.size), g.shape);
     getBackend().unary("mul_scalar", g.floatData, gs.floatData, 1 / count);
     return [gs];
   });
@@ -88,7 +88,7 @@ function maxWithIndex(x: Tensor, axis: number, keepdim: boolean): { values: Tens
   const [outer, len, inner] = splitAtAxis(x.shape, ax);
   if (len === 0) throw new Error(`max: axis ${axis} of shape ${formatShape(x.shape)} is empty`);
   const shape = reducedShape(x.shape, ax, keepdim);
-  const values = new Tensor(allocate(x.dtype, outer * inner), shape);
+  const values = new Tensor(empty(x.dtype, outer * inner), shape);
   const indices = new Tensor(new Int32Array(outer * inner), shape);
   getBackend().reduceMax(x.floatData, outer, len, inner, values.floatData, indices.data as Int32Array);
   record(values, "max", [x], (g) => {

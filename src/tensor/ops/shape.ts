@@ -1,7 +1,7 @@
 import { getBackend } from "../../backend/index.js";
 import { record } from "../autograd.js";
 import { contiguousStrides, normalizeAxis, splitAtAxis } from "../shape-utils.js";
-import { allocate, formatShape, shapeSize, Tensor } from "../tensor.js";
+import { allocate, formatShape, shapeSize, Tensor, empty } from "../tensor.js";
 
 export { expandTo as expand } from "./reduce.js";
 
@@ -46,7 +46,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   }
   const shape = p.map((a) => x.shape[a]);
   const xs = contiguousStrides(x.shape);
-  const out = new Tensor(allocate(x.dtype, x.size), shape);
+  const out = new Tensor(empty(x.dtype, x.size), shape);
   getBackend().copyStrided(
     x.data,
     0,
@@ -82,7 +82,7 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   const e = Math.max(s, clampPos(end ?? len));
   const shape = x.shape.map((d, i) => (i === a ? e - s : d));
   const xs = contiguousStrides(x.shape);
-  const out = new Tensor(allocate(x.dtype, shapeSize(shape)), shape);
+  const out = new Tensor(empty(x.dtype, shapeSize(shape)), shape);
   getBackend().copyStrided(x.data, s * xs[a], xs, out.data, 0, contiguousStrides(shape), shape, false);
   return record(out, "slice", [x], (g) => {
     const gx = new Tensor(allocate(x.dtype, x.size), x.shape);
@@ -106,7 +106,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   }
   const shape = [...first.shape];
   shape[a] = tensors.reduce((n, t) => n + t.shape[a], 0);
-  const out = new Tensor(allocate(first.dtype, shapeSize(shape)), shape);
+  const out = new Tensor(empty(first.dtype, shapeSize(shape)), shape);
   const outStrides = contiguousStrides(shape);
   let at = 0;
   const starts: number[] = [];
@@ -163,7 +163,7 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor | Int32Array 
   const idx = indexArray(index, "indexSelect");
   const [outer, len, inner] = splitAtAxis(x.shape, a);
   const shape = x.shape.map((d, i) => (i === a ? idx.length : d));
-  const out = new Tensor(allocate(x.dtype, shapeSize(shape)), shape);
+  const out = new Tensor(empty(x.dtype, shapeSize(shape)), shape);
   getBackend().indexSelect(x.floatData, outer, len, inner, idx, out.floatData);
   return record(out, "indexSelect", [x], (g) => {
     const gx = new Tensor(allocate(x.dtype, x.size), x.shape);
@@ -184,7 +184,7 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   }
   const [outer, len, inner] = splitAtAxis(x.shape, a);
   const k = index.shape[a];
-  const out = new Tensor(allocate(x.dtype, index.size), index.shape);
+  const out = new Tensor(empty(x.dtype, index.size), index.shape);
   getBackend().gather(x.floatData, outer, len, inner, k, idx, out.floatData);
   return record(out, "gather", [x], (g) => {
     const gx = new Tensor(allocate(x.dtype, x.size), x.shape);
