@@ -1,6 +1,6 @@
 import { arch, cpus } from "node:os";
 import { getBackend } from "../src/backend/index.js";
-import { nativeInfo, setNativeThreads } from "../src/backend/native.js";
+import { coretypeWarning, nativeInfo, setNativeThreads } from "../src/backend/native.js";
 import { countGemmFlops, medianMs, peakRssMb } from "./measure.js";
 import { gemmGflops, gemmWorkload } from "./workloads/gemm.js";
 import { mlpLoraStep } from "./workloads/mlp-lora.js";
@@ -8,11 +8,12 @@ import { mlpLoraStep } from "./workloads/mlp-lora.js";
 /** A benchmark: either plain figures, or a training step timed against the GEMM floor. */
 type Workload =
   | { name: string; kind: "figures"; run: () => Record<string, number> }
-  | { name: string; kind: "step"; make: () => () => void; steps: number };
+  | { name: string; kind: "step"; make: () => () => void; steps: number; warmup: number };
 
 const workloads: Workload[] = [
   { name: "gemm", kind: "figures", run: gemmWorkload },
-  { name: "mlp-lora", kind: "step", make: () => mlpLoraStep(), steps: 5 },
+  // Warm-up lets the heap reach its steady size, so page faults of the first steps are not timed.
+  { name: "mlp-lora", kind: "step", make: () => mlpLoraStep(), steps: 10, warmup: 3 },
 ];
 
 function parseArgs(argv: string[]): { json: boolean; only: Set<string> | null; threads: number | null } {
@@ -38,6 +39,8 @@ function parseArgs(argv: string[]): { json: boolean; only: Set<string> | null; t
 function main(): void {
   const { json, only, threads } = parseArgs(process.argv.slice(2));
   if (threads) setNativeThreads(threads);
+  const warning = coretypeWarning();
+  if (warning) console.warn(warning);
   const info = nativeInfo();
   const context = {
     backend: getBackend().name,
@@ -61,7 +64,7 @@ function main(): void {
     else {
       const step = w.make();
       const flops = countGemmFlops(step);
-      const ms = medianMs(step, w.steps);
+      const ms = medianMs(step, w.steps, w.warmup);
       const floorMs = (flops / floorRate) * 1000;
       figures = {
         ms_per_step: ms,

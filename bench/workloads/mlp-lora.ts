@@ -22,10 +22,8 @@ export function mlpLoraStep(rows = 4096, dim = 768, hidden = 3072, r = 16, alpha
   const x = T.randn([rows, dim], rng);
   const target = T.randn([rows, dim], rng);
   const opt = new AdamW([l1.a, l1.b, l2.a, l2.b], { lr: 1e-3 });
-  const adapted = (layer: Linear, l: { a: Tensor; b: Tensor }, input: Tensor): Tensor => {
-    const delta = T.matmul(T.matmul(input, l.a, { transB: true }), l.b, { transB: true });
-    return T.add(layer.forward(input), T.mulScalar(delta, scale));
-  };
+  const adapted = (layer: Linear, l: { a: Tensor; b: Tensor }, input: Tensor): Tensor =>
+    T.linear(input, layer.weight, { bias: layer.bias, lowRank: { ...l, scale } });
   return () => {
     opt.zeroGrad();
     const h = T.gelu(adapted(fc1, l1, x));

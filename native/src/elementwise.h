@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common.h"
+#include "fastmath.h"
 
 namespace morelora {
 
@@ -61,9 +62,9 @@ void binary(int op, const RowPlan& p, const T* a, const T* b, T* out) {
 
 template <typename T>
 inline T sigmoidOf(T x) {
-  if (x >= 0) return T(1) / (T(1) + std::exp(-x));
-  T e = std::exp(x);
-  return e / (T(1) + e);
+  // Written with one exp of a non-positive argument, so it never overflows.
+  T e = expT(-std::fabs(x));
+  return x >= 0 ? T(1) / (T(1) + e) : e / (T(1) + e);
 }
 
 constexpr double kSqrtHalf = 0.70710678118654752440;
@@ -71,12 +72,16 @@ constexpr double kSqrt2OverPi = 0.79788456080286535588;
 constexpr double kInvSqrt2Pi = 0.39894228040143267794;
 constexpr double kGeluC = 0.044715;
 
+// The loops run in helpers with restrict-qualified locals: inside an OpenMP region GCC does not
+// vectorize loops over captured pointers.
+template <typename T, typename F>
+void mapRange(const T* __restrict x, T* __restrict out, int64_t i0, int64_t i1, F f) {
+  for (int64_t i = i0; i < i1; i++) out[i] = f(x[i]);
+}
+
 template <typename T, typename F>
 void map1(int64_t n, const T* x, T* out, F f) {
-  parallelFor((n + 8191) / 8192, 8192 * 8, [&](int64_t c) {
-    int64_t j1 = std::min(n, (c + 1) * 8192);
-    for (int64_t i = c * 8192; i < j1; i++) out[i] = f(x[i]);
-  });
+  parallelFor((n + 8191) / 8192, 8192 * 8, [&](int64_t c) { mapRange(x, out, c * 8192, std::min(n, (c + 1) * 8192), f); });
 }
 
 template <typename T>
@@ -84,19 +89,17 @@ void unary(int op, int64_t n, const T* x, T* out, double p0, double p1) {
   const T q0 = (T)p0, q1 = (T)p1;
   switch (op) {
     case kNeg: return map1(n, x, out, [](T v) { return -v; });
-    case kExp: return map1(n, x, out, [](T v) { return std::exp(v); });
+    case kExp: return map1(n, x, out, [](T v) { return expT(v); });
     case kLog: return map1(n, x, out, [](T v) { return std::log(v); });
     case kSqrt: return map1(n, x, out, [](T v) { return std::sqrt(v); });
     case kAbs: return map1(n, x, out, [](T v) { return std::fabs(v); });
-    case kTanh: return map1(n, x, out, [](T v) { return std::tanh(v); });
+    case kTanh: return map1(n, x, out, [](T v) { return tanhT(v); });
     case kSigmoid: return map1(n, x, out, [](T v) { return sigmoidOf(v); });
     case kRelu: return map1(n, x, out, [](T v) { return std::isnan(v) ? v : std::max(v, T(0)); });
-    case kGelu: return map1(n, x, out, [](T v) { return (T)(0.5 * v * (1 + std::erf(v * kSqrtHalf))); });
+    case kGelu: return map1(n, x, out, [](T v) { return T(0.5) * v * (T(1) + erfT(v * T(kSqrtHalf))); });
     case kGeluTanh:
-      return map1(n, x, out, [](T v) {
-        double d = v;
-        return (T)(0.5 * d * (1 + std::tanh(kSqrt2OverPi * (d + kGeluC * d * d * d))));
-      });
+      return map1(n, x, out,
+                  [](T v) { return T(0.5) * v * (T(1) + tanhT(T(kSqrt2OverPi) * (v + T(kGeluC) * v * v * v))); });
     case kSilu: return map1(n, x, out, [](T v) { return v * sigmoidOf(v); });
     case kAddScalar: return map1(n, x, out, [=](T v) { return v + q0; });
     case kMulScalar: return map1(n, x, out, [=](T v) { return v * q0; });
@@ -106,11 +109,15 @@ void unary(int op, int64_t n, const T* x, T* out, double p0, double p1) {
 }
 
 template <typename T, typename F>
+void map3Range(const T* __restrict x, const T* __restrict y, const T* __restrict gy, T* __restrict gx, int64_t i0,
+               int64_t i1, F f) {
+  for (int64_t i = i0; i < i1; i++) gx[i] = f(x[i], y[i], gy[i]);
+}
+
+template <typename T, typename F>
 void map3(int64_t n, const T* x, const T* y, const T* gy, T* gx, F f) {
-  parallelFor((n + 8191) / 8192, 8192 * 8, [&](int64_t c) {
-    int64_t j1 = std::min(n, (c + 1) * 8192);
-    for (int64_t i = c * 8192; i < j1; i++) gx[i] = f(x[i], y[i], gy[i]);
-  });
+  parallelFor((n + 8191) / 8192, 8192 * 8,
+              [&](int64_t c) { map3Range(x, y, gy, gx, c * 8192, std::min(n, (c + 1) * 8192), f); });
 }
 
 template <typename T>
@@ -127,16 +134,14 @@ void unaryGrad(int op, int64_t n, const T* x, const T* y, const T* gy, T* gx, do
     case kRelu: return map3(n, x, y, gy, gx, [](T v, T, T g) { return v > 0 ? g : T(0); });
     case kGelu:
       return map3(n, x, y, gy, gx, [](T v, T, T g) {
-        double d = v;
-        double cdf = 0.5 * (1 + std::erf(d * kSqrtHalf));
-        return (T)(g * (cdf + d * kInvSqrt2Pi * std::exp(-0.5 * d * d)));
+        T cdf = T(0.5) * (T(1) + erfT(v * T(kSqrtHalf)));
+        return g * (cdf + v * T(kInvSqrt2Pi) * expT(T(-0.5) * v * v));
       });
     case kGeluTanh:
       return map3(n, x, y, gy, gx, [](T v, T, T g) {
-        double d = v;
-        double t = std::tanh(kSqrt2OverPi * (d + kGeluC * d * d * d));
-        double dt = (1 - t * t) * kSqrt2OverPi * (1 + 3 * kGeluC * d * d);
-        return (T)(g * (0.5 * (1 + t) + 0.5 * d * dt));
+        T t = tanhT(T(kSqrt2OverPi) * (v + T(kGeluC) * v * v * v));
+        T dt = (T(1) - t * t) * T(kSqrt2OverPi) * (T(1) + T(3 * kGeluC) * v * v);
+        return g * (T(0.5) * (T(1) + t) + T(0.5) * v * dt);
       });
     case kSilu:
       return map3(n, x, y, gy, gx, [](T v, T, T g) {

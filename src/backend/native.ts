@@ -41,7 +41,19 @@ const addonPath = fileURLToPath(
 const HOW_TO_GET =
   "to get the native backend: apt-get install g++ make libopenblas-dev, then npm rebuild morelora";
 
+/**
+ * OpenBLAS and OpenMP threads spin after each call by default; on a machine with as many threads
+ * as cores, a spinning BLAS thread then starves the next OpenMP kernel (measured: GELU 3x slower
+ * right after a GEMM). Both read these at library load, so they are set before the addon loads;
+ * values the user set are kept.
+ */
+function quietIdleThreads(): void {
+  process.env.OPENBLAS_THREAD_TIMEOUT ??= "4";
+  process.env.OMP_WAIT_POLICY ??= "passive";
+}
+
 function loadAddon(): Addon | string {
+  quietIdleThreads();
   if (!existsSync(addonPath)) return `the native addon was not built (${HOW_TO_GET})`;
   try {
     return createRequire(import.meta.url)(addonPath) as Addon;
@@ -53,8 +65,13 @@ function loadAddon(): Addon | string {
 // OpenBLAS cores with AVX-512 kernels; a pinned core outside this set on an AVX-512 CPU is slower.
 const AVX512_CORES = new Set(["skylakex", "cooperlake", "sapphirerapids"]);
 
-/** A note when OPENBLAS_CORETYPE pins a core older than the CPU (it halved GEMM speed where measured). */
-export function coretypeWarning(info: NativeInfo): string | null {
+/**
+ * A note when OPENBLAS_CORETYPE pins a core older than the CPU (it halved GEMM speed where
+ * measured); null otherwise. The CLI and the benchmarks print it; the library stays silent.
+ */
+export function coretypeWarning(): string | null {
+  const info = nativeInfo();
+  if (!info) return null;
   const pinned = process.env.OPENBLAS_CORETYPE;
   if (!pinned || info.blas !== "openblas") return null;
   let avx512 = false;
@@ -143,6 +160,4 @@ else {
   }
   loaded.setThreads(threads);
   registerBackend(nativeBackend!);
-  const warning = coretypeWarning(loaded.info());
-  if (warning) console.warn(warning);
 }

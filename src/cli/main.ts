@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import "../backend/native.js";
+import { coretypeWarning } from "../backend/native.js";
 import { registerDemo } from "./demo.js";
 
 function packageVersion(): string {
@@ -23,6 +23,8 @@ export function buildProgram(): Command {
 }
 
 async function main(): Promise<void> {
+  const warning = coretypeWarning();
+  if (warning) console.warn(warning);
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (e) {

@@ -35,8 +35,7 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const y = T.matmul(x, this.weight, { transB: true });
-    return this.bias ? T.add(y, this.bias) : y;
+    return T.linear(x, this.weight, { bias: this.bias });
   }
 }
 
@@ -61,7 +60,7 @@ export class Conv1D extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return T.add(T.matmul(x, this.weight), this.bias);
+    return T.linear(x, this.weight, { bias: this.bias, layout: "in-out" });
   }
 }
 

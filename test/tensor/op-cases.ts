@@ -57,6 +57,26 @@ export const opCases: OpCase[] = [
     make: (r) => [n(r, 3, 4), n(r, 2, 5, 4)],
     f: (a, b) => T.matmul(a, b, { transB: true }),
   },
+  {
+    name: "linear with bias",
+    make: (r) => [n(r, 2, 3, 4), n(r, 5, 4), n(r, 5)],
+    f: (x, w, b) => T.linear(x, w, { bias: b }),
+  },
+  {
+    name: "linear in-out layout, no bias",
+    make: (r) => [n(r, 3, 4), n(r, 4, 6)],
+    f: (x, w) => T.linear(x, w, { layout: "in-out" }),
+  },
+  {
+    name: "linear with a low-rank term",
+    make: (r) => [n(r, 2, 3, 4), n(r, 5, 4), n(r, 5), n(r, 2, 4), n(r, 5, 2)],
+    f: (x, w, b, a, bb) => T.linear(x, w, { bias: b, lowRank: { a, b: bb, scale: 1.5 } }),
+  },
+  {
+    name: "linear in-out with a low-rank term",
+    make: (r) => [n(r, 3, 4), n(r, 4, 5), n(r, 3, 4), n(r, 5, 3)],
+    f: (x, w, a, bb) => T.linear(x, w, { layout: "in-out", lowRank: { a, b: bb, scale: 0.5 } }),
+  },
   { name: "add broadcast", make: (r) => [n(r, 2, 3, 4), n(r, 4)], f: T.add },
   { name: "add both broadcast", make: (r) => [n(r, 2, 1, 4), n(r, 3, 1)], f: T.add },
   { name: "add scalar", make: (r) => [n(r, 2, 3)], f: (a) => T.add(a, 1.5) },
