@@ -19,3 +19,4 @@ export { type MlpRegressionOptions, trainMlpRegression } from "./demo/mlp-regres
 export * from "./io/index.js";
 export * from "./nn/index.js";
 export * from "./tensor/index.js";
+export * from "./adapters/index.js";

@@ -11,3 +11,15 @@ export {
   type TensorInfo,
   type TensorToWrite,
 } from "./safetensors.js";
+export {
+  copyFileAtomic,
+  fileExists,
+  isDirectory,
+  joinPath,
+  listFiles,
+  makeDir,
+  readJsonFile,
+  resolvePath,
+  writeJsonFile,
+  writeTextFile,
+} from "./files.js";

@@ -18,6 +18,11 @@ export class Module {
     this.params.set(name, t);
   }
 
+  /** Removes a parameter (adapters are deleted this way). */
+  protected unregisterParameter(name: string): void {
+    this.params.delete(name);
+  }
+
   /** Registers state that is saved and loaded but not trained. */
   protected registerBuffer(name: string, t: Tensor): void {
     this.buffers.set(name, t);
@@ -55,6 +60,11 @@ export class Module {
     const c = this.children.get(name);
     if (!c) throw new Error(`${this.constructor.name} has no submodule "${name}"`);
     return c;
+  }
+
+  /** Removes a direct child. */
+  protected removeChild(name: string): void {
+    this.children.delete(name);
   }
 
   /** Replaces a direct child (adapters swap wrapped layers in this way). */
@@ -153,6 +163,21 @@ export class Module {
     if (problems.length) throw new Error(`loadStateDict: ${problems.join("; ")}`);
     for (const [name, t] of incoming) own.get(name)?.data.set(t.data);
     return { missing, unexpected };
+  }
+
+  /**
+   * A deep copy: the same class and settings, with copies of every parameter and buffer
+   * (modules trained in full next to an adapter start as such a copy of the original).
+   */
+  clone(): this {
+    const copy = Object.assign(Object.create(Object.getPrototypeOf(this) as object) as this, this);
+    const own = copy as unknown as Record<"params" | "buffers" | "children", unknown>;
+    own.params = new Map(
+      [...this.params].map(([k, t]) => [k, t ? t.clone().requireGrad(t.requiresGrad) : null]),
+    );
+    own.buffers = new Map([...this.buffers].map(([k, t]) => [k, t.clone()]));
+    own.children = new Map([...this.children].map(([k, c]) => [k, c.clone()]));
+    return copy;
   }
 
   /** Converts every parameter and float buffer to another float dtype (new storage). */

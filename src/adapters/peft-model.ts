@@ -1,0 +1,368 @@
+import type { Module } from "../nn/index.js";
+import * as T from "../tensor/index.js";
+import { Generator, noGrad, type Tensor } from "../tensor/index.js";
+import { ModuleAdapter } from "./adapter.js";
+import { type AdapterConfig, type AdapterConfigInput, resolveConfig } from "./config.js";
+import { makeContext, type SharedTensors } from "./context.js";
+import { assignAdapterTensors, readAdapterFolder, saveAdapter } from "./format.js";
+import { findTargets, replaceAt, wrapModule } from "./inject.js";
+import { AdapterLayer } from "./layer.js";
+import { METHODS } from "./methods/index.js";
+import { ModulesToSaveLayer } from "./saved-modules.js";
+
+export interface TrainableSummary {
+  trainable: number;
+  total: number;
+  /** Trainable values per module path (shared maps under "condlora.<type>"). */
+  perModule: Map<string, number>;
+}
+
+/**
+ * A model with LoRA-family adapters (PEFT's PeftModel): wraps the targeted modules of any model
+ * built from nn modules, in place, and manages adapters by name. Base weights are frozen; only
+ * the active adapter, its modules_to_save copies and the biases its config names are trained.
+ */
+export class PeftModel<M extends Module = Module> {
+  private readonly configs = new Map<string, AdapterConfig>();
+  private readonly shared = new Map<string, SharedTensors>();
+  private readonly initShared = new Map<string, SharedTensors>();
+  private active: string | null = null;
+  private unloaded = false;
+
+  constructor(readonly model: M) {
+    model.requiresGrad(false);
+  }
+
+  /** Runs the wrapped model's forward. */
+  forward(...args: unknown[]): Tensor {
+    this.live();
+    return (this.model as unknown as { forward(...a: unknown[]): Tensor }).forward(...args);
+  }
+
+  get activeAdapter(): string | null {
+    return this.active;
+  }
+
+  get adapterNames(): string[] {
+    return [...this.configs.keys()];
+  }
+
+  config(name = this.requireActive()): AdapterConfig {
+    const c = this.configs.get(name);
+    if (!c) throw new Error(`no adapter "${name}" (adapters: ${this.adapterNames.join(", ") || "none"})`);
+    return c;
+  }
+
+  /** Adds an adapter; the first one added becomes active. */
+  addAdapter(name: string, input: AdapterConfigInput): this {
+    this.live();
+    if (this.configs.has(name)) throw new Error(`adapter "${name}" already exists`);
+    const config = resolveConfig(input);
+    const method = METHODS[config.method];
+    const paths = findTargets(this.model, config);
+    const shared: SharedTensors = new Map();
+    const initShared = config.init === "better" ? new Map<string, Tensor>() : null;
+    const rng = new Generator(config.seed);
+    const initKind = config.init === "better" ? "nonzero" : config.init;
+    // Build every module's adapter before wrapping any, so a rejected config leaves the model as it was.
+    const built = paths.map((path) => {
+      const existing = this.model.getSubmodule(path);
+      const layer = existing instanceof AdapterLayer ? existing : new AdapterLayer(existing as never);
+      const ctx = makeContext({
+        view: layer.view,
+        path,
+        config,
+        shared,
+        rng,
+        dtype: layer.view.weight.dtype,
+      });
+      if (!method.layers.includes(layer.view.kind)) {
+        throw new Error(
+          `${config.method} cannot adapt ${path} (a ${layer.view.kind}); it adapts ${method.layers.join(", ")}`,
+        );
+      }
+      method.validate?.(ctx);
+      return { path, adapter: new ModuleAdapter(method, ctx, method.init(ctx, initKind), initShared) };
+    });
+    built.forEach(({ path, adapter }, i) =>
+      wrapModule(this.model, path).add(name, adapter, config.dropout, config.seed + i + 1),
+    );
+    for (const t of shared.values()) t.requireGrad();
+    this.configs.set(name, config);
+    this.shared.set(name, shared);
+    if (initShared) this.initShared.set(name, initShared);
+    for (const path of this.savedModulePaths(config)) {
+      const current = this.model.getSubmodule(path);
+      const wrapper = current instanceof ModulesToSaveLayer ? current : new ModulesToSaveLayer(current);
+      if (wrapper !== current) replaceAt(this.model, path, wrapper);
+      wrapper.add(name);
+    }
+    this.setAdapter(this.active ?? name);
+    return this;
+  }
+
+  private savedModulePaths(config: AdapterConfig): string[] {
+    const paths = this.model
+      .namedModules()
+      .map(([p]) => p)
+      .filter((p) => p && !p.includes(".modules_to_save.") && !p.endsWith(".original_module"));
+    return config.modulesToSave.flatMap((name) => {
+      const hits = paths.filter((p) => p === name || p.endsWith(`.${name}`));
+      if (hits.length === 0) throw new Error(`modulesToSave: no module named "${name}"`);
+      return hits;
+    });
+  }
+
+  /** Adapter layers by path. */
+  layers(): [string, AdapterLayer][] {
+    return this.model.namedModules().filter((e): e is [string, AdapterLayer] => e[1] instanceof AdapterLayer);
+  }
+
+  private savedLayers(): [string, ModulesToSaveLayer][] {
+    return this.model
+      .namedModules()
+      .filter((e): e is [string, ModulesToSaveLayer] => e[1] instanceof ModulesToSaveLayer);
+  }
+
+  /** Shared tensors of an adapter (CondLoRA's maps) by "<module type>.<name>"; with init, the frozen "better" copies. */
+  sharedTensors(name: string, init = false): SharedTensors {
+    return (init ? this.initShared : this.shared).get(name) ?? new Map();
+  }
+
+  /** Makes an adapter the active one: it alone is used and trained. */
+  setAdapter(name: string): void {
+    const config = this.config(name);
+    this.active = name;
+    this.model.requiresGrad(false);
+    for (const [, layer] of this.layers()) {
+      layer.active = name;
+      for (const other of layer.adapterNames) {
+        for (const t of layer.adapter(other)!.tensors.values()) t.requiresGrad = other === name;
+      }
+      if (config.bias === "lora_only" && layer.adapter(name) && layer.view.bias)
+        layer.view.bias.requiresGrad = true;
+    }
+    for (const [other, shared] of this.shared)
+      for (const t of shared.values()) t.requiresGrad = other === name;
+    for (const [, saved] of this.savedLayers()) {
+      saved.active = name;
+      saved.copy(name)?.requiresGrad(true);
+    }
+    if (config.bias === "all") {
+      for (const [path, t] of this.model.namedParameters())
+        if (path.endsWith(".bias") || path === "bias") t.requiresGrad = true;
+    }
+  }
+
+  /** Runs fn with every adapter off (the base model), then turns them back on. */
+  disableAdapter<R>(fn: () => R): R {
+    const switchables = [...this.layers(), ...this.savedLayers()].map(([, l]) => l);
+    for (const l of switchables) l.disabled = true;
+    try {
+      return fn();
+    } finally {
+      for (const l of switchables) l.disabled = false;
+    }
+  }
+
+  deleteAdapter(name: string): void {
+    this.config(name);
+    for (const [path, layer] of this.layers()) {
+      layer.remove(name);
+      if (layer.adapterNames.length === 0) replaceAt(this.model, path, layer.base);
+    }
+    for (const [path, saved] of this.savedLayers()) {
+      saved.remove(name);
+      if (saved.names.size === 0) replaceAt(this.model, path, saved.original);
+    }
+    this.configs.delete(name);
+    this.shared.delete(name);
+    this.initShared.delete(name);
+    if (this.active === name) {
+      this.active = null;
+      const next = this.adapterNames[0];
+      if (next) this.setAdapter(next);
+    }
+  }
+
+  /** Trainable tensors by name: adapter parameters in PEFT's naming, shared maps as "condlora.<type>.<name>". */
+  trainableParameters(): [string, Tensor][] {
+    const own = this.model.namedParameters().filter(([, t]) => t.requiresGrad);
+    const shared = [...(this.shared.get(this.active ?? "") ?? new Map<string, Tensor>())].map(
+      ([k, t]): [string, Tensor] => [`condlora.${k}`, t],
+    );
+    return [...own, ...shared];
+  }
+
+  trainableSummary(): TrainableSummary {
+    const perModule = new Map<string, number>();
+    let trainable = 0;
+    for (const [name, t] of this.trainableParameters()) {
+      trainable += t.size;
+      const module = name.replace(/\.[^.]+\.[^.]+$/, "");
+      perModule.set(module, (perModule.get(module) ?? 0) + t.size);
+    }
+    const sharedTotal = [...this.shared.values()]
+      .flatMap((m) => [...m.values()])
+      .reduce((n, t) => n + t.size, 0);
+    const total = this.model.parameters().reduce((n, t) => n + t.size, 0) + sharedTotal;
+    return { trainable, total, perModule };
+  }
+
+  /** PEFT's line: "trainable params: 1,024 || all params: 9,216 || trainable%: 11.1111". */
+  printTrainableParameters(print: (line: string) => void = console.log): string {
+    const { trainable, total } = this.trainableSummary();
+    const fmt = (n: number): string => n.toLocaleString("en-US");
+    const line = `trainable params: ${fmt(trainable)} || all params: ${fmt(total)} || trainable%: ${((100 * trainable) / total).toFixed(4)}`;
+    print(line);
+    return line;
+  }
+
+  /** DyLoRA: the rank every module uses from now on (eval, merge, save), all components learning. */
+  setRank(rank: number, frozen = false): void {
+    for (const [, layer] of this.layers()) layer.adapter(this.requireActive())?.setRank(rank, frozen);
+  }
+
+  /** DyLoRA's per-step hook: one rank in 1..r drawn for all modules; returns it. */
+  sampleRank(rng: Generator): number {
+    const config = this.config();
+    const rank = rng.int(config.r) + 1;
+    this.setRank(rank, config.dyloraFrozen);
+    return rank;
+  }
+
+  /** Folds the active adapter into the base weights (exactly undone by unmerge). */
+  merge(): void {
+    const name = this.requireActive();
+    for (const [, layer] of this.layers()) if (layer.adapter(name)) layer.merge(name);
+  }
+
+  unmerge(): void {
+    for (const [, layer] of this.layers()) layer.unmerge();
+  }
+
+  /** Merges the active adapter and returns the plain model (wrappers removed); this PeftModel is then spent. */
+  mergeAndUnload(): M {
+    const name = this.requireActive();
+    this.merge();
+    for (const [path, layer] of this.layers()) replaceAt(this.model, path, layer.base);
+    for (const [path, saved] of this.savedLayers())
+      replaceAt(this.model, path, saved.copy(name) ?? saved.original);
+    this.model.requiresGrad(false);
+    this.unloaded = true;
+    return this.model;
+  }
+
+  /**
+   * A new LoRA adapter from LoRA adapters, as PEFT's add_weighted_adapter: "linear" sums
+   * √(wᵢ sᵢ)·Aᵢ and √(wᵢ sᵢ)·Bᵢ (equal ranks), "cat" stacks wᵢ sᵢ·Aᵢ and Bᵢ (rank Σ rᵢ); scale 1.
+   */
+  combineAdapters(names: string[], weights: number[], type: "linear" | "cat", newName: string): void {
+    if (names.length === 0 || names.length !== weights.length) {
+      throw new Error("combineAdapters: give one weight per adapter name, at least one");
+    }
+    const configs = names.map((n) => this.config(n));
+    for (const [i, c] of configs.entries()) {
+      if (c.method !== "lora" || c.init === "better") {
+        throw new Error(
+          `combineAdapters: "${names[i]}" is ${c.method}${c.init === "better" ? " with better init" : ""}; only plain LoRA adapters combine`,
+        );
+      }
+    }
+    const layers = this.layers().filter(([, l]) => names.some((n) => l.adapter(n)));
+    const parts = layers.map(([path, layer]) => ({
+      path,
+      layer,
+      terms: names.flatMap((n, i) => {
+        const a = layer.adapter(n);
+        return a ? [{ a: a.tensors, scale: a.ctx.scale, r: a.ctx.r, w: weights[i] }] : [];
+      }),
+    }));
+    const rankOf = (terms: { r: number }[]): number =>
+      type === "cat" ? terms.reduce((s, t) => s + t.r, 0) : terms[0].r;
+    for (const { path, terms } of parts) {
+      if (type === "linear" && terms.some((t) => t.r !== terms[0].r)) {
+        throw new Error(`combineAdapters "linear": ranks differ at ${path}; use "cat"`);
+      }
+    }
+    const rankPattern = Object.fromEntries(
+      parts.map(({ path, terms }) => [path.replace(/[.]/g, "\\."), rankOf(terms)]),
+    );
+    this.addAdapter(newName, {
+      method: "lora",
+      r: rankOf(parts[0].terms),
+      alpha: 1,
+      useRslora: false,
+      targetModules: parts.map(({ path }) => path),
+      rankPattern,
+      alphaPattern: rankPattern,
+    });
+    noGrad(() => {
+      for (const { layer, terms } of parts) {
+        const target = layer.adapter(newName)!.tensors;
+        const [aName, bName] = [...target.keys()];
+        const pick = (t: ReadonlyMap<string, Tensor>, which: 0 | 1): Tensor => [...t.values()][which];
+        let a: Tensor;
+        let b: Tensor;
+        if (type === "linear") {
+          const f = terms.map((t) => Math.sqrt(t.w * t.scale));
+          a = terms.map((t, i) => T.mulScalar(pick(t.a, 0), f[i])).reduce((x, y) => T.add(x, y));
+          b = terms.map((t, i) => T.mulScalar(pick(t.a, 1), f[i])).reduce((x, y) => T.add(x, y));
+        } else {
+          a = T.concat(
+            terms.map((t) => T.mulScalar(pick(t.a, 0), t.w * t.scale)),
+            0,
+          );
+          b = T.concat(
+            terms.map((t) => pick(t.a, 1)),
+            1,
+          );
+        }
+        target.get(aName)!.floatData.set(a.floatData);
+        target.get(bName)!.floatData.set(b.floatData);
+      }
+    });
+  }
+
+  /** Writes an adapter (the active one by default) as a PEFT-format folder. */
+  save(dir: string, name = this.requireActive()): void {
+    saveAdapter(this, dir, name);
+  }
+
+  /** Adds the adapter saved in dir under name (loading validates every tensor name and shape). */
+  loadAdapter(dir: string, name = "default"): this {
+    const folder = readAdapterFolder(dir);
+    this.addAdapter(name, folder.config);
+    try {
+      assignAdapterTensors(this, name, folder);
+    } catch (e) {
+      this.deleteAdapter(name);
+      throw e;
+    }
+    return this;
+  }
+
+  /** A model with the adapter saved in dir, as PEFT's PeftModel.from_pretrained. */
+  static load<M extends Module>(model: M, dir: string, name = "default"): PeftModel<M> {
+    return new PeftModel(model).loadAdapter(dir, name);
+  }
+
+  private requireActive(): string {
+    if (this.active === null) throw new Error("no active adapter");
+    return this.active;
+  }
+
+  private live(): void {
+    if (this.unloaded)
+      throw new Error("this PeftModel was merged and unloaded; use the model mergeAndUnload returned");
+  }
+}
+
+/** Wraps a model's targeted modules with an adapter named "default" (or name). */
+export function getPeftModel<M extends Module>(
+  model: M,
+  config: AdapterConfigInput,
+  name = "default",
+): PeftModel<M> {
+  return new PeftModel(model).addAdapter(name, config);
+}
