@@ -87,6 +87,7 @@ export function readAdapterFolder(dir: string): AdapterFolder {
   if (!isDirectory(dir)) throw new Error(`${dir}: not an adapter folder (no such directory)`);
   const configFile = joinPath(dir, CONFIG_FILE);
   if (!fileExists(configFile)) throw new Error(`${dir}: no ${CONFIG_FILE}`);
+  const { config, fanInFanOut } = fromPeftConfig(readJsonFile(configFile), configFile);
   const weightsFile = joinPath(dir, WEIGHTS_FILE);
   if (!fileExists(weightsFile)) {
     const bin = fileExists(joinPath(dir, "adapter_model.bin"))
@@ -94,7 +95,6 @@ export function readAdapterFolder(dir: string): AdapterFolder {
       : "";
     throw new Error(`${dir}: no ${WEIGHTS_FILE}${bin}`);
   }
-  const { config, fanInFanOut } = fromPeftConfig(readJsonFile(configFile), configFile);
   const tensors = loadSafetensors(weightsFile);
   for (const key of tensors.keys()) {
     if (!key.startsWith(PREFIX))
@@ -126,4 +126,53 @@ export function assignAdapterTensors(peft: PeftModel, name: string, folder: Adap
   noGrad(() => {
     for (const [key, t] of folder.tensors) expected.get(key)!.floatData.set(t.data);
   });
+}
+
+const MODULE_KEY =
+  /^(?<path>.+?)\.(?<init>morelora_init\.)?(?<name>lora_(?:A|B|mixer)\.weight|lora_embedding_[AB]|lora_magnitude_vector|hada_w[12]_[ab]|hadamard_[UV]\d+\.weight)$/;
+const SHARED_KEY = new RegExp(
+  `^${SHARED_PART}\\.(?<init>${INIT_PART}\\.)?(?<key>[^.]+\\.(?:theta_A|phi_A|theta_B)\\.weight)$`,
+);
+
+/** What a tensor name of an adapter file (after the prefix) stands for. */
+export type AdapterKey =
+  | { kind: "module"; path: string; name: string; init: boolean }
+  | { kind: "shared"; key: string; init: boolean }
+  | { kind: "other"; name: string };
+
+export function parseAdapterKey(name: string): AdapterKey {
+  const shared = SHARED_KEY.exec(name);
+  if (shared) return { kind: "shared", key: shared.groups!.key, init: Boolean(shared.groups!.init) };
+  const m = MODULE_KEY.exec(name);
+  if (m) return { kind: "module", path: m.groups!.path, name: m.groups!.name, init: Boolean(m.groups!.init) };
+  return { kind: "other", name };
+}
+
+/** An adapter folder's tensors grouped by module, with the shared maps and the remaining (full) tensors. */
+export interface GroupedAdapter {
+  modules: Map<string, { own: Map<string, Tensor>; init: Map<string, Tensor> }>;
+  shared: Map<string, Tensor>;
+  initShared: Map<string, Tensor>;
+  /** modules_to_save and bias tensors, by their name in the base model. */
+  others: Map<string, Tensor>;
+}
+
+export function groupAdapterTensors(tensors: ReadonlyMap<string, Tensor>): GroupedAdapter {
+  const g: GroupedAdapter = {
+    modules: new Map(),
+    shared: new Map(),
+    initShared: new Map(),
+    others: new Map(),
+  };
+  for (const [full, t] of tensors) {
+    const key = parseAdapterKey(full.slice(PREFIX.length));
+    if (key.kind === "shared") (key.init ? g.initShared : g.shared).set(key.key, t);
+    else if (key.kind === "other") g.others.set(key.name, t);
+    else {
+      let entry = g.modules.get(key.path);
+      if (!entry) g.modules.set(key.path, (entry = { own: new Map(), init: new Map() }));
+      (key.init ? entry.init : entry.own).set(key.name, t);
+    }
+  }
+  return g;
 }

@@ -157,7 +157,8 @@ export function fromPeftConfig(
     return fail(`unsupported "peft_type" ${JSON.stringify(type)} (supported: LORA, LOHA, MORELORA_<method>)`);
   }
   try {
-    const fan = j.fan_in_fan_out;
+    // LoHa has no fan_in_fan_out: PEFT's LoHa adapts nn.Linear (and convolutions), never GPT-2's Conv1D.
+    const fan = type === "LOHA" ? false : j.fan_in_fan_out;
     return { config: resolveConfig(input), fanInFanOut: typeof fan === "boolean" ? fan : null };
   } catch (e) {
     return fail((e as Error).message);

@@ -1,14 +1,7 @@
 import type { Command } from "commander";
 import { getBackend } from "../backend/index.js";
 import { trainMlpRegression } from "../demo/mlp-regression.js";
-
-function positiveInt(flag: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} expects a positive integer, got "${value}"`);
-    return n;
-  };
-}
+import { positiveInt } from "./args.js";
 
 export function registerDemo(program: Command): void {
   program

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { coretypeWarning } from "../backend/native.js";
+import "../backend/native.js";
 import { registerDemo } from "./demo.js";
+import { registerInspect } from "./inspect.js";
+import { registerMerge } from "./merge.js";
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
@@ -19,12 +21,12 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerDemo(program);
+  registerMerge(program);
+  registerInspect(program);
   return program;
 }
 
 async function main(): Promise<void> {
-  const warning = coretypeWarning();
-  if (warning) console.warn(warning);
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (e) {

@@ -23,3 +23,11 @@ export {
   writeJsonFile,
   writeTextFile,
 } from "./files.js";
+export { checkpointFiles, INDEX_FILE, readCheckpoint, SINGLE_FILE, type StoredTensor } from "./checkpoint.js";
+export {
+  inspectModelFolder,
+  inspectSafetensors,
+  type ModelFolderSummary,
+  type SafetensorsSummary,
+  type TensorEntry,
+} from "./inspect.js";

@@ -70,15 +70,13 @@ for (const { label, config } of CASES) {
       peft.merge();
       assertClose(logits(peft).data, before.data, { rtol: 1e-9, atol: 1e-10, what: "merged logits" });
       peft.unmerge();
-      peft
-        .layers()
-        .forEach(([p, l], i) =>
-          assertClose(l.view.dense().data, weights[i].data, {
-            rtol: 1e-6,
-            atol: 1e-6,
-            what: `${p} after unmerge`,
-          }),
-        );
+      peft.layers().forEach(([p, l], i) =>
+        assertClose(l.view.dense().data, weights[i].data, {
+          rtol: 1e-6,
+          atol: 1e-6,
+          what: `${p} after unmerge`,
+        }),
+      );
       assertClose(logits(peft).data, before.data, { rtol: 1e-9, atol: 1e-10, what: "unmerged logits" });
 
       const dir = mkdtempSync(join(tmpdir(), "morelora-adapter-"));

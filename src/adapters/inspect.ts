@@ -1,0 +1,94 @@
+import * as T from "../tensor/index.js";
+import { Generator, noGrad, type Tensor } from "../tensor/index.js";
+import { ModuleAdapter } from "./adapter.js";
+import { makeContext, moduleScaling } from "./context.js";
+import { denseDelta } from "./delta.js";
+import { groupAdapterTensors, readAdapterFolder } from "./format.js";
+import { peftTypeOf } from "./peft-config.js";
+import { METHODS } from "./methods/index.js";
+import { WeightView } from "./view.js";
+
+export interface AdapterModuleSummary {
+  path: string;
+  r: number;
+  alpha: number;
+  scale: number;
+  parameters: number;
+  /** ‖ΔW‖_F, or null where ΔW depends on the base weights (CondLoRA). */
+  deltaNorm: number | null;
+}
+
+export interface AdapterSummary {
+  kind: "adapter";
+  path: string;
+  method: string;
+  peftType: string;
+  targetModules: string[] | string;
+  r: number;
+  alpha: number;
+  modules: AdapterModuleSummary[];
+  sharedParameters: number;
+  otherTensors: string[];
+  totalParameters: number;
+}
+
+/** [out, in] of a module from its own tensors (the B-like factor's rows, the A-like factor's columns). */
+function dims(own: ReadonlyMap<string, Tensor>): { m: number; n: number } | null {
+  const rows = ["lora_B.weight", "lora_embedding_B", "hada_w1_a", "hadamard_U1.weight"].find((k) =>
+    own.has(k),
+  );
+  const cols = ["lora_A.weight", "lora_embedding_A", "hada_w1_b", "hadamard_V1.weight"].find((k) =>
+    own.has(k),
+  );
+  return rows && cols ? { m: own.get(rows)!.shape[0], n: own.get(cols)!.shape[1] } : null;
+}
+
+/** What `morelora inspect` shows of an adapter folder. */
+export function inspectAdapter(dir: string): AdapterSummary {
+  const folder = readAdapterFolder(dir);
+  const { config } = folder;
+  const method = METHODS[config.method];
+  const g = groupAdapterTensors(folder.tensors);
+  const modules = [...g.modules].map(([path, { own, init }]): AdapterModuleSummary => {
+    const parameters = [...own.values()].reduce((n, t) => n + t.size, 0);
+    const size = dims(own);
+    let deltaNorm: number | null = null;
+    if (size && config.method !== "condlora") {
+      const kind = own.has("lora_embedding_A") ? "embedding" : "linear";
+      const weight = T.zeros(kind === "embedding" ? [size.n, size.m] : [size.m, size.n]);
+      const ctx = makeContext({
+        view: new WeightView(kind, weight),
+        path,
+        config,
+        shared: g.shared,
+        rng: new Generator(0),
+        dtype: "float32",
+      });
+      const adapter = new ModuleAdapter(
+        method,
+        ctx,
+        own,
+        config.init === "better" ? new Map(g.initShared) : null,
+      );
+      for (const [name, t] of adapter.initTensors ?? [])
+        if (init.has(name)) t.floatData.set(init.get(name)!.data);
+      deltaNorm = noGrad(() => Math.sqrt(T.sum(T.powScalar(denseDelta(adapter.delta()), 2)).item()));
+    }
+    return { path, ...moduleScaling(path, config), parameters, deltaNorm };
+  });
+  const sharedParameters = [...g.shared.values()].reduce((n, t) => n + t.size, 0);
+  const others = [...g.others.values()].reduce((n, t) => n + t.size, 0);
+  return {
+    kind: "adapter",
+    path: dir,
+    method: config.method,
+    peftType: peftTypeOf(config),
+    targetModules: config.targetModules,
+    r: config.r,
+    alpha: config.alpha,
+    modules,
+    sharedParameters,
+    otherTensors: [...g.others.keys()],
+    totalParameters: modules.reduce((n, m) => n + m.parameters, 0) + sharedParameters + others,
+  };
+}
