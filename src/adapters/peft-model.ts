@@ -219,15 +219,24 @@ export class PeftModel<M extends Module = Module> {
   }
 
   /** DyLoRA: the rank every module uses from now on (eval, merge, save), all components learning. */
-  setRank(rank: number, frozen = false): void {
-    for (const [, layer] of this.layers()) layer.adapter(this.requireActive())?.setRank(rank, frozen);
+  setRank(rank: number): void {
+    const name = this.requireActive();
+    this.applyRank(rank, false);
+    // An explicitly set rank is the one saved and merged; sampled ranks are training state.
+    if (this.config(name).method === "dylora")
+      this.configs.set(name, { ...this.config(name), dyloraRank: rank });
+  }
+
+  private applyRank(rank: number, frozen: boolean): void {
+    const name = this.requireActive();
+    for (const [, layer] of this.layers()) layer.adapter(name)?.setRank(rank, frozen);
   }
 
   /** DyLoRA's per-step hook: one rank in 1..r drawn for all modules; returns it. */
   sampleRank(rng: Generator): number {
     const config = this.config();
     const rank = rng.int(config.r) + 1;
-    this.setRank(rank, config.dyloraFrozen);
+    this.applyRank(rank, config.dyloraFrozen);
     return rank;
   }
 

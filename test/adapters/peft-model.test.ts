@@ -187,6 +187,13 @@ describe("PeftModel", () => {
       const delta = layer.adapter("default")!.delta();
       assert.equal(delta.kind === "low-rank" && delta.a.shape[0], 2);
     }
+    assert.equal(peft.config().dyloraRank, 2, "an explicit rank is the one saved");
+    perturb(peft);
+    const dir = tmp();
+    peft.save(dir);
+    const loaded = PeftModel.load(smallDecoder(), dir);
+    assert.equal(loaded.config().dyloraRank, 2);
+    assert.deepEqual(logits(loaded).toArray(), logits(peft).toArray());
   });
 
   it("loading names the key on bad files and leaves the model unchanged", () => {

@@ -132,7 +132,8 @@ describe("methods.md §7 worked numbers", () => {
     });
     peft.setRank(2);
     check(peft, { y: [2.6, 5.5, 5.8] });
-    peft.setRank(2, true);
+    // Frozen mode as the trainer's rank hook sets it: a draw of k = 2.
+    layerOf(peft).adapter("default")!.setRank(2, true);
     T.sum(peft.forward(X)).backward();
     const tensors = layerOf(peft).adapter("default")!.tensors;
     const ga = tensors.get("lora_A.weight")!.grad!.toArray();
