@@ -1,0 +1,82 @@
+import { Generator, noGrad, type Tensor } from "../tensor/index.js";
+import * as T from "../tensor/index.js";
+import type { DecoderInput, KvCache } from "./causal-lm.js";
+
+/** What generation needs of a model: logits for ids, optionally continuing a KV cache. */
+export interface Generative {
+  forward(ids: Tensor, input?: DecoderInput): Tensor;
+  newCache(): KvCache;
+}
+
+export interface GenerateOptions {
+  maxNewTokens?: number;
+  /** 0 (the default) picks the most likely token; above 0 samples from softmax(logits / temperature). */
+  temperature?: number;
+  /** Sample among the k most likely tokens only. */
+  topK?: number;
+  /** Sample among the smallest set of tokens whose probability reaches p. */
+  topP?: number;
+  /** Token ids that end generation (kept in the output). */
+  stopTokens?: readonly number[];
+  seed?: number;
+  /** Recompute the whole sequence each step instead of using the KV cache (for checking the cache). */
+  useCache?: boolean;
+  /** Called with each new token as soon as it is chosen. */
+  onToken?: (id: number) => void;
+}
+
+/** Picks the next token from one row of logits. */
+export function pickToken(
+  logits: ArrayLike<number>,
+  { temperature = 0, topK = 0, topP = 1 }: GenerateOptions,
+  rng: Generator,
+): number {
+  let best = 0;
+  for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+  if (temperature <= 0) return best;
+  const order = Array.from({ length: logits.length }, (_, i) => i).sort((a, b) => logits[b] - logits[a]);
+  const kept = topK > 0 ? order.slice(0, topK) : order;
+  const weights = kept.map((i) => Math.exp((logits[i] - logits[best]) / temperature));
+  const total = weights.reduce((a, b) => a + b, 0);
+  let cut = kept.length;
+  if (topP < 1) {
+    let mass = 0;
+    cut = kept.findIndex((_, j) => (mass += weights[j] / total) >= topP) + 1 || kept.length;
+  }
+  const z = weights.slice(0, cut).reduce((a, b) => a + b, 0);
+  let u = rng.uniform() * z;
+  for (let j = 0; j < cut; j++) {
+    u -= weights[j];
+    if (u <= 0) return kept[j];
+  }
+  return kept[cut - 1];
+}
+
+/** Continues a prompt; returns the new token ids. Seeded: the same options give the same tokens. */
+export function generate(
+  model: Generative,
+  prompt: readonly number[],
+  options: GenerateOptions = {},
+): number[] {
+  const { maxNewTokens = 32, stopTokens = [], seed = 0, useCache = true, onToken } = options;
+  if (prompt.length === 0) throw new Error("generate: the prompt has no tokens");
+  const rng = new Generator(seed);
+  const stop = new Set(stopTokens);
+  const out: number[] = [];
+  return noGrad(() => {
+    const cache = useCache ? model.newCache() : null;
+    let input = [...prompt];
+    for (let step = 0; step < maxNewTokens; step++) {
+      const ids = T.tensor([input], { dtype: "int32" });
+      const logits = model.forward(ids, { cache });
+      const vocab = logits.shape[2];
+      const last = logits.data.subarray((input.length - 1) * vocab, input.length * vocab);
+      const next = pickToken(last, options, rng);
+      out.push(next);
+      onToken?.(next);
+      if (stop.has(next)) break;
+      input = useCache ? [next] : [...input, next];
+    }
+    return out;
+  });
+}

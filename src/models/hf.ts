@@ -1,0 +1,113 @@
+import {
+  checkpointFiles,
+  joinPath,
+  makeDir,
+  readJsonFile,
+  SafetensorsFile,
+  saveSafetensors,
+  writeJsonFile,
+} from "../io/index.js";
+import { type DType, formatShape, noGrad, type Tensor } from "../tensor/index.js";
+import { ConfigReader } from "./hf-config.js";
+import { LlamaForCausalLM, llamaConfigFrom } from "./llama.js";
+import type { PretrainedModel } from "./pretrained.js";
+
+type Builder = (c: ConfigReader, dtype: DType) => PretrainedModel;
+
+/** Every supported "architectures" entry; adding one is a file in models/ and a line here. */
+const ARCHITECTURES = new Map<string, Builder>([
+  ["LlamaForCausalLM", (c, d) => new LlamaForCausalLM(llamaConfigFrom(c, "llama"), d)],
+  ["Qwen2ForCausalLM", (c, d) => new LlamaForCausalLM(llamaConfigFrom(c, "qwen2"), d)],
+  ["MistralForCausalLM", (c, d) => new LlamaForCausalLM(llamaConfigFrom(c, "mistral"), d)],
+]);
+
+export function registerArchitecture(name: string, build: Builder): void {
+  ARCHITECTURES.set(name, build);
+}
+
+export const supportedArchitectures = (): string[] => [...ARCHITECTURES.keys()];
+
+/** Builds the (randomly initialised) model a config.json object describes. */
+export function buildModel(
+  json: Record<string, unknown>,
+  { file = "config.json", dtype = "float32" as DType } = {},
+): PretrainedModel {
+  const archs = json.architectures;
+  const name = Array.isArray(archs) && typeof archs[0] === "string" ? archs[0] : null;
+  if (!name) throw new Error(`${file}: "architectures" must list the model class, e.g. ["LlamaForCausalLM"]`);
+  const build = ARCHITECTURES.get(name);
+  if (!build)
+    throw new Error(
+      `${file}: architecture ${name} is not supported (supported: ${supportedArchitectures().join(", ")})`,
+    );
+  const model = build(new ConfigReader(json, file), dtype);
+  model.hfConfig = json;
+  return model;
+}
+
+/**
+ * Loads a HuggingFace model folder (config.json and model.safetensors or a sharded index) from
+ * disk; nothing is fetched. Tensors are read one at a time into the model (bf16/f16 upcast), so
+ * peak memory is the model plus its largest tensor. Missing or misshapen tensors are errors.
+ */
+export function loadModel(
+  dir: string,
+  { dtype = "float32" as DType, warn = console.warn } = {},
+): PretrainedModel {
+  const configFile = joinPath(dir, "config.json");
+  const model = buildModel(readJsonFile(configFile) as Record<string, unknown>, { file: configFile, dtype });
+  const own = model.stateDict();
+  const seen = new Set<string>(model.tiedNames());
+  noGrad(() => {
+    for (const path of checkpointFiles(dir)) {
+      const file = SafetensorsFile.open(path);
+      try {
+        for (const stored of file.names()) {
+          const name = model.checkpointName(stored);
+          if (name === null || seen.has(name)) continue;
+          const target = own.get(name);
+          if (!target) throw new Error(`${path}: tensor "${stored}" is not part of ${model.architecture}`);
+          const info = file.info(stored);
+          if (info.shape.length !== target.shape.length || info.shape.some((d, i) => d !== target.shape[i])) {
+            throw new Error(
+              `${path}: "${stored}" has shape ${formatShape(info.shape)}, the config needs ${formatShape(target.shape)}`,
+            );
+          }
+          target.data.set(file.read(stored).data);
+          seen.add(name);
+        }
+      } finally {
+        file.close();
+      }
+    }
+  });
+  const missing = [...own.keys()].filter((k) => !seen.has(k));
+  const fresh = missing.filter((k) => model.mayBeFresh(k));
+  const absent = missing.filter((k) => !model.mayBeFresh(k));
+  if (absent.length)
+    throw new Error(
+      `${dir}: the checkpoint lacks ${absent.slice(0, 6).join(", ")}${absent.length > 6 ? `, … (${absent.length} in all)` : ""}`,
+    );
+  if (fresh.length)
+    warn(
+      `morelora: ${fresh.join(", ")} not in the checkpoint; initialised fresh (train them, e.g. with modulesToSave)`,
+    );
+  return model;
+}
+
+/** Writes model.safetensors and config.json, the layout loadModel and HF's from_pretrained read. */
+export function saveModel(
+  model: PretrainedModel,
+  dir: string,
+  { dtype }: { dtype?: "F32" | "BF16" | "F16" } = {},
+): void {
+  makeDir(dir);
+  const tied = new Set(model.tiedNames());
+  const tensors: [string, Tensor | { tensor: Tensor; dtype: "F32" | "BF16" | "F16" }][] = [
+    ...model.stateDict(),
+  ]
+    .filter(([name]) => !tied.has(name))
+    .map(([name, t]) => [name, dtype ? { tensor: t, dtype } : t]);
+  saveSafetensors(joinPath(dir, "model.safetensors"), tensors, { format: "pt" });
+  writeJsonFile(joinPath(dir, "config.json"), { ...model.hfConfig, architectures: [model.architecture] });
+}

@@ -1,0 +1,219 @@
+import {
+  Embedding,
+  Linear,
+  Module,
+  ModuleList,
+  RMSNorm,
+  repeatKvHeads,
+  scaledDotProductAttention,
+  splitHeads,
+  mergeHeads,
+} from "../nn/index.js";
+import * as T from "../tensor/index.js";
+import type { DType, Tensor } from "../tensor/index.js";
+import { type CausalLM, type DecoderInput, KvCache, positionIds } from "./causal-lm.js";
+import type { ConfigReader } from "./hf-config.js";
+import { PretrainedModel } from "./pretrained.js";
+import { applyRope, inverseFrequencies, type RopeConfig, ropeConfigFrom, ropeTables } from "./rope.js";
+
+/** LlamaForCausalLM and its relatives: Qwen2 (q/k/v biases) and Mistral (no sliding window here). */
+export interface LlamaConfig {
+  modelType: "llama" | "qwen2" | "mistral";
+  vocabSize: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  rmsNormEps: number;
+  rope: RopeConfig;
+  /** Biases on q, k, v (Qwen2; Llama's attention_bias also puts one on o). */
+  qkvBias: boolean;
+  oBias: boolean;
+  mlpBias: boolean;
+  tieWordEmbeddings: boolean;
+}
+
+export function llamaConfigFrom(c: ConfigReader, modelType: LlamaConfig["modelType"]): LlamaConfig {
+  const hiddenSize = c.int("hidden_size");
+  const numHeads = c.int("num_attention_heads");
+  const headDim = c.has("head_dim") ? c.int("head_dim") : hiddenSize / numHeads;
+  if (!Number.isInteger(headDim))
+    throw new Error(
+      `${c.file}: "hidden_size" ${hiddenSize} is not divisible by "num_attention_heads" ${numHeads}`,
+    );
+  const attentionBias = c.bool("attention_bias", false);
+  return {
+    modelType,
+    vocabSize: c.int("vocab_size"),
+    hiddenSize,
+    intermediateSize: c.int("intermediate_size"),
+    numLayers: c.int("num_hidden_layers"),
+    numHeads,
+    numKvHeads: c.int("num_key_value_heads", numHeads),
+    headDim,
+    rmsNormEps: c.number("rms_norm_eps", 1e-6),
+    rope: ropeConfigFrom(c, headDim),
+    qkvBias: modelType === "qwen2" || attentionBias,
+    oBias: modelType !== "qwen2" && attentionBias,
+    mlpBias: c.bool("mlp_bias", false),
+    tieWordEmbeddings: c.bool("tie_word_embeddings", modelType === "qwen2"),
+  };
+}
+
+type Forward = Module & { forward(x: Tensor): Tensor };
+const run = (m: Module, x: Tensor): Tensor => (m as Forward).forward(x);
+
+interface LayerInput {
+  cos: Tensor;
+  sin: Tensor;
+  mask: Tensor | null;
+  cache: KvCache | null;
+  index: number;
+}
+
+class LlamaAttention extends Module {
+  constructor(
+    private readonly c: LlamaConfig,
+    dtype: DType,
+  ) {
+    super();
+    const { hiddenSize: d, numHeads: h, numKvHeads: kv, headDim: hd } = c;
+    this.registerModule("q_proj", new Linear(d, h * hd, { bias: c.qkvBias, dtype }));
+    this.registerModule("k_proj", new Linear(d, kv * hd, { bias: c.qkvBias, dtype }));
+    this.registerModule("v_proj", new Linear(d, kv * hd, { bias: c.qkvBias, dtype }));
+    this.registerModule("o_proj", new Linear(h * hd, d, { bias: c.oBias, dtype }));
+  }
+
+  forward(x: Tensor, { cos, sin, mask, cache, index }: LayerInput): Tensor {
+    const { numHeads: h, numKvHeads: kv } = this.c;
+    const q = applyRope(splitHeads(run(this.child("q_proj"), x), h), cos, sin);
+    let k = applyRope(splitHeads(run(this.child("k_proj"), x), kv), cos, sin);
+    let v = splitHeads(run(this.child("v_proj"), x), kv);
+    if (cache) ({ k, v } = cache.update(index, k, v));
+    const att = scaledDotProductAttention(q, repeatKvHeads(k, h / kv), repeatKvHeads(v, h / kv), {
+      causal: true,
+      attentionMask: mask,
+    });
+    return run(this.child("o_proj"), mergeHeads(att));
+  }
+}
+
+class LlamaMlp extends Module {
+  constructor(c: LlamaConfig, dtype: DType) {
+    super();
+    const opts = { bias: c.mlpBias, dtype };
+    this.registerModule("gate_proj", new Linear(c.hiddenSize, c.intermediateSize, opts));
+    this.registerModule("up_proj", new Linear(c.hiddenSize, c.intermediateSize, opts));
+    this.registerModule("down_proj", new Linear(c.intermediateSize, c.hiddenSize, opts));
+  }
+
+  forward(x: Tensor): Tensor {
+    return run(
+      this.child("down_proj"),
+      T.mul(T.silu(run(this.child("gate_proj"), x)), run(this.child("up_proj"), x)),
+    );
+  }
+}
+
+class LlamaDecoderLayer extends Module {
+  constructor(c: LlamaConfig, dtype: DType) {
+    super();
+    this.registerModule("self_attn", new LlamaAttention(c, dtype));
+    this.registerModule("mlp", new LlamaMlp(c, dtype));
+    this.registerModule("input_layernorm", new RMSNorm(c.hiddenSize, c.rmsNormEps, { dtype }));
+    this.registerModule("post_attention_layernorm", new RMSNorm(c.hiddenSize, c.rmsNormEps, { dtype }));
+  }
+
+  forward(x: Tensor, input: LayerInput): Tensor {
+    const attn = (this.child("self_attn") as LlamaAttention).forward(
+      run(this.child("input_layernorm"), x),
+      input,
+    );
+    const h = T.add(x, attn);
+    return T.add(h, run(this.child("mlp"), run(this.child("post_attention_layernorm"), h)));
+  }
+}
+
+class LlamaModel extends Module {
+  constructor(c: LlamaConfig, dtype: DType) {
+    super();
+    this.registerModule("embed_tokens", new Embedding(c.vocabSize, c.hiddenSize, { dtype }));
+    this.registerModule(
+      "layers",
+      new ModuleList(Array.from({ length: c.numLayers }, () => new LlamaDecoderLayer(c, dtype))),
+    );
+    this.registerModule("norm", new RMSNorm(c.hiddenSize, c.rmsNormEps, { dtype }));
+  }
+}
+
+/** HF's LlamaForCausalLM (model_type llama, qwen2, mistral), module names exactly as HF's. */
+export class LlamaForCausalLM extends PretrainedModel implements CausalLM {
+  private readonly invFreq: Float64Array;
+  readonly architecture: string;
+
+  constructor(
+    readonly config: LlamaConfig,
+    dtype: DType = "float32",
+  ) {
+    super();
+    this.registerModule("model", new LlamaModel(config, dtype));
+    const head = this.registerModule(
+      "lm_head",
+      new Linear(config.hiddenSize, config.vocabSize, { bias: false, dtype }),
+    );
+    if (config.tieWordEmbeddings)
+      head.setParam("weight", (this.getSubmodule("model.embed_tokens") as Embedding).weight);
+    this.invFreq = inverseFrequencies(config.rope);
+    this.architecture = {
+      llama: "LlamaForCausalLM",
+      qwen2: "Qwen2ForCausalLM",
+      mistral: "MistralForCausalLM",
+    }[config.modelType];
+  }
+
+  override checkpointName(name: string): string | null {
+    // Old checkpoints store RoPE's inverse frequencies; they are recomputed from the config.
+    if (name.endsWith("rotary_emb.inv_freq")) return null;
+    return name;
+  }
+
+  override tiedNames(): string[] {
+    return this.config.tieWordEmbeddings ? ["lm_head.weight"] : [];
+  }
+
+  get vocabSize(): number {
+    return this.config.vocabSize;
+  }
+
+  get numLayers(): number {
+    return this.config.numLayers;
+  }
+
+  newCache(): KvCache {
+    return new KvCache(this.config.numLayers);
+  }
+
+  /** The final hidden states [B, T, hidden]. */
+  hidden(ids: Tensor, { attentionMask = null, cache = null }: DecoderInput = {}): Tensor {
+    const [batch, steps] = ids.shape;
+    const past = cache?.length ?? 0;
+    let x = run(this.getSubmodule("model.embed_tokens"), ids);
+    const { cos, sin } = ropeTables(
+      this.invFreq,
+      positionIds(batch, steps, past, attentionMask),
+      batch,
+      steps,
+      x.dtype,
+    );
+    const layers = this.getSubmodule("model.layers") as ModuleList<LlamaDecoderLayer>;
+    for (let i = 0; i < layers.length; i++)
+      x = layers.at(i).forward(x, { cos, sin, mask: attentionMask, cache, index: i });
+    return run(this.getSubmodule("model.norm"), x);
+  }
+
+  forward(ids: Tensor, input: DecoderInput = {}): Tensor {
+    return run(this.child("lm_head"), this.hidden(ids, input));
+  }
+}

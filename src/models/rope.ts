@@ -1,0 +1,96 @@
+import * as T from "../tensor/index.js";
+import type { DType, Tensor } from "../tensor/index.js";
+import type { ConfigReader } from "./hf-config.js";
+
+/** RoPE settings of a Llama-family config: rope_theta and rope_scaling (llama3, linear). */
+export interface RopeConfig {
+  theta: number;
+  headDim: number;
+  scaling:
+    | null
+    | { type: "linear"; factor: number }
+    | {
+        type: "llama3";
+        factor: number;
+        lowFreqFactor: number;
+        highFreqFactor: number;
+        originalMaxPositions: number;
+      };
+}
+
+export function ropeConfigFrom(c: ConfigReader, headDim: number): RopeConfig {
+  const theta = c.number("rope_theta", 10000);
+  const raw = c.raw("rope_scaling") as Record<string, unknown> | null | undefined;
+  if (!raw) return { theta, headDim, scaling: null };
+  const type = raw.rope_type ?? raw.type;
+  const num = (k: string): number => {
+    if (typeof raw[k] !== "number") throw new Error(`${c.file}: "rope_scaling.${k}" must be a number`);
+    return raw[k] as number;
+  };
+  if (type === "linear") return { theta, headDim, scaling: { type: "linear", factor: num("factor") } };
+  if (type === "llama3") {
+    return {
+      theta,
+      headDim,
+      scaling: {
+        type: "llama3",
+        factor: num("factor"),
+        lowFreqFactor: num("low_freq_factor"),
+        highFreqFactor: num("high_freq_factor"),
+        originalMaxPositions: num("original_max_position_embeddings"),
+      },
+    };
+  }
+  if (type === "default") return { theta, headDim, scaling: null };
+  throw new Error(
+    `${c.file}: "rope_scaling" type ${JSON.stringify(type)} is not supported (supported: linear, llama3)`,
+  );
+}
+
+/** The inverse frequencies, with HF's rope_scaling applied (transformers' modeling_rope_utils). */
+export function inverseFrequencies({ theta, headDim, scaling }: RopeConfig): Float64Array {
+  const half = headDim / 2;
+  const inv = Float64Array.from({ length: half }, (_, i) => 1 / theta ** ((2 * i) / headDim));
+  if (!scaling) return inv;
+  if (scaling.type === "linear") return inv.map((f) => f / scaling.factor);
+  const { factor, lowFreqFactor, highFreqFactor, originalMaxPositions } = scaling;
+  const lowWavelen = originalMaxPositions / lowFreqFactor;
+  const highWavelen = originalMaxPositions / highFreqFactor;
+  return inv.map((f) => {
+    const wavelen = (2 * Math.PI) / f;
+    if (wavelen < highWavelen) return f;
+    if (wavelen > lowWavelen) return f / factor;
+    const smooth = (originalMaxPositions / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+    return (1 - smooth) * (f / factor) + smooth * f;
+  });
+}
+
+/** cos and sin tables [B, 1, T, headDim] for position ids [B, T] (HF's halves layout). */
+export function ropeTables(
+  inv: Float64Array,
+  positions: Int32Array,
+  batch: number,
+  steps: number,
+  dtype: DType,
+): { cos: Tensor; sin: Tensor } {
+  const d = inv.length * 2;
+  const cos = T.zeros([batch, 1, steps, d], { dtype });
+  const sin = T.zeros([batch, 1, steps, d], { dtype });
+  for (let p = 0; p < batch * steps; p++) {
+    const pos = positions[p];
+    for (let i = 0; i < inv.length; i++) {
+      const angle = pos * inv[i];
+      const [c, s] = [Math.cos(angle), Math.sin(angle)];
+      cos.data[p * d + i] = cos.data[p * d + i + inv.length] = c;
+      sin.data[p * d + i] = sin.data[p * d + i + inv.length] = s;
+    }
+  }
+  return { cos, sin };
+}
+
+/** x·cos + rotate_half(x)·sin, rotate_half(x) = [−x2, x1] over the halves of the last axis. */
+export function applyRope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
+  const half = x.shape[x.ndim - 1] / 2;
+  const rotated = T.concat([T.neg(T.slice(x, -1, half)), T.slice(x, -1, 0, half)], -1);
+  return T.add(T.mul(x, cos), T.mul(rotated, sin));
+}
