@@ -9,6 +9,8 @@ import {
 } from "../io/index.js";
 import { type DType, formatShape, noGrad, type Tensor } from "../tensor/index.js";
 import { ConfigReader } from "./hf-config.js";
+import { BertFamilyModel, bertConfigFrom } from "./bert.js";
+import { Gpt2LMHeadModel, gpt2ConfigFrom } from "./gpt2.js";
 import { LlamaForCausalLM, llamaConfigFrom } from "./llama.js";
 import type { PretrainedModel } from "./pretrained.js";
 
@@ -19,6 +21,17 @@ const ARCHITECTURES = new Map<string, Builder>([
   ["LlamaForCausalLM", (c, d) => new LlamaForCausalLM(llamaConfigFrom(c, "llama"), d)],
   ["Qwen2ForCausalLM", (c, d) => new LlamaForCausalLM(llamaConfigFrom(c, "qwen2"), d)],
   ["MistralForCausalLM", (c, d) => new LlamaForCausalLM(llamaConfigFrom(c, "mistral"), d)],
+  ["GPT2LMHeadModel", (c, d) => new Gpt2LMHeadModel(gpt2ConfigFrom(c), d)],
+  ["BertModel", (c, d) => new BertFamilyModel(bertConfigFrom(c, "bert"), "encoder", d)],
+  [
+    "BertForSequenceClassification",
+    (c, d) => new BertFamilyModel(bertConfigFrom(c, "bert"), "classification", d),
+  ],
+  ["RobertaModel", (c, d) => new BertFamilyModel(bertConfigFrom(c, "roberta"), "encoder", d)],
+  [
+    "RobertaForSequenceClassification",
+    (c, d) => new BertFamilyModel(bertConfigFrom(c, "roberta"), "classification", d),
+  ],
 ]);
 
 export function registerArchitecture(name: string, build: Builder): void {

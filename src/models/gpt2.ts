@@ -1,0 +1,173 @@
+import {
+  Conv1D,
+  Embedding,
+  LayerNorm,
+  Linear,
+  Module,
+  ModuleList,
+  mergeHeads,
+  scaledDotProductAttention,
+  splitHeads,
+} from "../nn/index.js";
+import * as T from "../tensor/index.js";
+import type { DType, Tensor } from "../tensor/index.js";
+import { type CausalLM, type DecoderInput, KvCache, positionIds } from "./causal-lm.js";
+import type { ConfigReader } from "./hf-config.js";
+import { PretrainedModel } from "./pretrained.js";
+
+export interface Gpt2Config {
+  vocabSize: number;
+  maxPositions: number;
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  innerSize: number;
+  layerNormEps: number;
+  activation: "gelu_new" | "gelu";
+}
+
+export function gpt2ConfigFrom(c: ConfigReader): Gpt2Config {
+  const hiddenSize = c.int("n_embd");
+  const act = c.string("activation_function", "gelu_new");
+  if (act !== "gelu_new" && act !== "gelu")
+    throw new Error(`${c.file}: "activation_function" ${act} is not supported (gelu_new, gelu)`);
+  return {
+    vocabSize: c.int("vocab_size"),
+    maxPositions: c.int("n_positions"),
+    hiddenSize,
+    numLayers: c.int("n_layer"),
+    numHeads: c.int("n_head"),
+    innerSize: c.has("n_inner") ? c.int("n_inner") : 4 * hiddenSize,
+    layerNormEps: c.number("layer_norm_epsilon", 1e-5),
+    activation: act,
+  };
+}
+
+type Forward = Module & { forward(x: Tensor): Tensor };
+const run = (m: Module, x: Tensor): Tensor => (m as Forward).forward(x);
+
+class Gpt2Attention extends Module {
+  constructor(
+    private readonly c: Gpt2Config,
+    dtype: DType,
+  ) {
+    super();
+    this.registerModule("c_attn", new Conv1D(c.hiddenSize, 3 * c.hiddenSize, { dtype }));
+    this.registerModule("c_proj", new Conv1D(c.hiddenSize, c.hiddenSize, { dtype }));
+  }
+
+  forward(x: Tensor, mask: Tensor | null, cache: KvCache | null, index: number): Tensor {
+    const [q0, k0, v0] = T.split(run(this.child("c_attn"), x), this.c.hiddenSize, -1);
+    const q = splitHeads(q0, this.c.numHeads);
+    let k = splitHeads(k0, this.c.numHeads);
+    let v = splitHeads(v0, this.c.numHeads);
+    if (cache) ({ k, v } = cache.update(index, k, v));
+    return run(
+      this.child("c_proj"),
+      mergeHeads(scaledDotProductAttention(q, k, v, { causal: true, attentionMask: mask })),
+    );
+  }
+}
+
+class Gpt2Mlp extends Module {
+  constructor(
+    private readonly c: Gpt2Config,
+    dtype: DType,
+  ) {
+    super();
+    this.registerModule("c_fc", new Conv1D(c.hiddenSize, c.innerSize, { dtype }));
+    this.registerModule("c_proj", new Conv1D(c.innerSize, c.hiddenSize, { dtype }));
+  }
+
+  forward(x: Tensor): Tensor {
+    const h = T.gelu(run(this.child("c_fc"), x), this.c.activation === "gelu_new" ? "tanh" : "none");
+    return run(this.child("c_proj"), h);
+  }
+}
+
+class Gpt2Block extends Module {
+  constructor(c: Gpt2Config, dtype: DType) {
+    super();
+    this.registerModule("ln_1", new LayerNorm(c.hiddenSize, c.layerNormEps, { dtype }));
+    this.registerModule("attn", new Gpt2Attention(c, dtype));
+    this.registerModule("ln_2", new LayerNorm(c.hiddenSize, c.layerNormEps, { dtype }));
+    this.registerModule("mlp", new Gpt2Mlp(c, dtype));
+  }
+
+  forward(x: Tensor, mask: Tensor | null, cache: KvCache | null, index: number): Tensor {
+    const h = T.add(
+      x,
+      (this.child("attn") as Gpt2Attention).forward(run(this.child("ln_1"), x), mask, cache, index),
+    );
+    return T.add(h, run(this.child("mlp"), run(this.child("ln_2"), h)));
+  }
+}
+
+class Gpt2Model extends Module {
+  constructor(c: Gpt2Config, dtype: DType) {
+    super();
+    this.registerModule("wte", new Embedding(c.vocabSize, c.hiddenSize, { dtype }));
+    this.registerModule("wpe", new Embedding(c.maxPositions, c.hiddenSize, { dtype }));
+    this.registerModule(
+      "h",
+      new ModuleList(Array.from({ length: c.numLayers }, () => new Gpt2Block(c, dtype))),
+    );
+    this.registerModule("ln_f", new LayerNorm(c.hiddenSize, c.layerNormEps, { dtype }));
+  }
+}
+
+/** HF's GPT2LMHeadModel: Conv1D weights [in, out], fused c_attn, learned positions, tied lm_head. */
+export class Gpt2LMHeadModel extends PretrainedModel implements CausalLM {
+  readonly architecture = "GPT2LMHeadModel";
+
+  constructor(
+    readonly config: Gpt2Config,
+    dtype: DType = "float32",
+  ) {
+    super();
+    this.registerModule("transformer", new Gpt2Model(config, dtype));
+    const head = this.registerModule(
+      "lm_head",
+      new Linear(config.hiddenSize, config.vocabSize, { bias: false, dtype }),
+    );
+    head.setParam("weight", (this.getSubmodule("transformer.wte") as Embedding).weight);
+  }
+
+  get vocabSize(): number {
+    return this.config.vocabSize;
+  }
+
+  get numLayers(): number {
+    return this.config.numLayers;
+  }
+
+  newCache(): KvCache {
+    return new KvCache(this.config.numLayers);
+  }
+
+  override checkpointName(name: string): string | null {
+    // The causal-mask buffers old checkpoints carry are rebuilt here; OpenAI's files lack the prefix.
+    if (/\.attn\.(masked_)?bias$/.test(name)) return null;
+    return name.startsWith("transformer.") || name.startsWith("lm_head.") ? name : `transformer.${name}`;
+  }
+
+  override tiedNames(): string[] {
+    return ["lm_head.weight"];
+  }
+
+  forward(ids: Tensor, { attentionMask = null, cache = null }: DecoderInput = {}): Tensor {
+    const [batch, steps] = ids.shape;
+    const past = cache?.length ?? 0;
+    const positions = positionIds(batch, steps, past, attentionMask);
+    if (past + steps > this.config.maxPositions) {
+      throw new Error(`GPT-2 has ${this.config.maxPositions} positions; the sequence needs ${past + steps}`);
+    }
+    let x = T.add(
+      run(this.getSubmodule("transformer.wte"), ids),
+      run(this.getSubmodule("transformer.wpe"), T.tensor(positions, [batch, steps])),
+    );
+    const blocks = this.getSubmodule("transformer.h") as ModuleList<Gpt2Block>;
+    for (let i = 0; i < blocks.length; i++) x = blocks.at(i).forward(x, attentionMask, cache, i);
+    return run(this.child("lm_head"), run(this.getSubmodule("transformer.ln_f"), x));
+  }
+}
