@@ -20,3 +20,4 @@ export * from "./io/index.js";
 export * from "./nn/index.js";
 export * from "./tensor/index.js";
 export * from "./adapters/index.js";
+export * from "./models/index.js";

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import "../backend/native.js";
 import { registerDemo } from "./demo.js";
+import { registerGenerate } from "./generate.js";
 import { registerInspect } from "./inspect.js";
 import { registerMerge } from "./merge.js";
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerMerge(program);
   registerInspect(program);
+  registerGenerate(program);
   return program;
 }
 
