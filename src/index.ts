@@ -21,3 +21,4 @@ export * from "./nn/index.js";
 export * from "./tensor/index.js";
 export * from "./adapters/index.js";
 export * from "./models/index.js";
+export * from "./train/index.js";

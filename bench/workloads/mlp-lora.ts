@@ -1,7 +1,7 @@
 import { Linear, init } from "../../src/nn/index.js";
 import * as T from "../../src/tensor/index.js";
 import { Generator, type Tensor } from "../../src/tensor/index.js";
-import { AdamW } from "../../src/train/adamw.js";
+import { AdamW } from "../../src/train/optimizer.js";
 
 /**
  * Linear 768→3072 (bias), GELU (erf), Linear 3072→768 (bias) on a 4096×768 batch, base frozen,

@@ -351,6 +351,11 @@ export class PeftModel<M extends Module = Module> {
     return this;
   }
 
+  /** Overwrites an existing adapter's values with those saved in dir (same config), e.g. to resume training. */
+  loadWeights(dir: string, name = this.requireActive()): void {
+    assignAdapterTensors(this, name, readAdapterFolder(dir));
+  }
+
   /** A model with the adapter saved in dir, as PEFT's PeftModel.from_pretrained. */
   static load<M extends Module>(model: M, dir: string, name = "default"): PeftModel<M> {
     return new PeftModel(model).loadAdapter(dir, name);

@@ -1,0 +1,36 @@
+export { classificationMetrics } from "./metrics.js";
+export {
+  AdamW,
+  type AdamWOptions,
+  defaultParamGroups,
+  type NamedParameter,
+  type OptimizerState,
+  type ParamGroup,
+  SGD,
+  type SgdOptions,
+} from "./optimizer.js";
+export { readRecords } from "./records.js";
+export { lrFactor, type ScheduleName } from "./schedule.js";
+export { adapterTarget, fullModelTarget } from "./targets.js";
+export {
+  type Batch,
+  type CausalLmData,
+  type ClassificationData,
+  collate,
+  type Example,
+  loadExamples,
+  splitExamples,
+  type TaskData,
+  taskLoss,
+  type TextEncoder,
+} from "./tasks.js";
+export {
+  DEFAULT_TRAIN_CONFIG,
+  type EvalResult,
+  type LogEntry,
+  type TrainConfig,
+  Trainer,
+  type TrainerHooks,
+  TrainingError,
+  type TrainTarget,
+} from "./trainer.js";

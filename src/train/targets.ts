@@ -1,0 +1,37 @@
+import type { PeftModel } from "../adapters/index.js";
+import { loadModel, type PretrainedModel, saveModel } from "../models/index.js";
+import { noGrad, type Tensor } from "../tensor/index.js";
+import type { Batch } from "./tasks.js";
+import type { TrainTarget } from "./trainer.js";
+
+type TaskModel = { forward(ids: Tensor, input: { attentionMask: Tensor }): Tensor };
+
+/** Trains a PeftModel's active adapter; checkpoints hold the adapter in PEFT format. */
+export function adapterTarget(peft: PeftModel): TrainTarget {
+  return {
+    forward: (batch: Batch) => peft.forward(batch.ids, { attentionMask: batch.attentionMask }),
+    parameters: () => peft.trainableParameters(),
+    save: (dir) => peft.save(dir),
+    load: (dir) => peft.loadWeights(dir),
+    train: (mode) => void peft.model.train(mode),
+  };
+}
+
+/** Full fine-tuning: every parameter trains; checkpoints hold the whole model as an HF folder. */
+export function fullModelTarget(model: PretrainedModel): TrainTarget {
+  model.requiresGrad(true);
+  return {
+    forward: (batch: Batch) =>
+      (model as unknown as TaskModel).forward(batch.ids, { attentionMask: batch.attentionMask }),
+    parameters: () => model.namedParameters().filter(([, t]) => t.requiresGrad),
+    save: (dir) => saveModel(model, dir),
+    load: (dir) => {
+      const saved = loadModel(dir, { dtype: model.parameters()[0]?.dtype ?? "float32" });
+      noGrad(() => {
+        const own = model.stateDict();
+        for (const [k, t] of saved.stateDict()) own.get(k)?.data.set(t.data);
+      });
+    },
+    train: (mode) => void model.train(mode),
+  };
+}

@@ -1,0 +1,303 @@
+import { appendFileSync } from "node:fs";
+import { join } from "node:path";
+import * as T from "../tensor/index.js";
+import { Generator, noGrad, type Tensor } from "../tensor/index.js";
+import { readCheckpoint, type TrainerState, writeCheckpoint } from "./checkpoint.js";
+import { classificationMetrics } from "./metrics.js";
+import { AdamW, defaultParamGroups, type NamedParameter, type Optimizer, SGD } from "./optimizer.js";
+import { lrFactor, type ScheduleName } from "./schedule.js";
+import { type Batch, collate, type Example, shuffled, taskLoss } from "./tasks.js";
+
+export interface TrainConfig {
+  batchSize: number;
+  gradAccum: number;
+  /** Training length: maxSteps optimizer steps, or else epochs over the data. */
+  epochs: number;
+  maxSteps: number | null;
+  lr: number;
+  weightDecay: number;
+  optimizer: "adamw" | "sgd";
+  momentum: number;
+  schedule: ScheduleName;
+  warmupSteps: number;
+  /** Clip the global gradient norm to this; null for no clipping. */
+  clipNorm: number | null;
+  /** Evaluate on the validation set every N steps (and at the end); null for only at the end. */
+  evalEvery: number | null;
+  /** Stop after this many evaluations without improvement; null never stops early. */
+  earlyStopPatience: number | null;
+  seed: number;
+  /** Folder for checkpoints (checkpoint/, best/, metrics.jsonl); null keeps nothing on disk. */
+  outDir: string | null;
+  checkpointEvery: number | null;
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  batchSize: 8,
+  gradAccum: 1,
+  epochs: 1,
+  maxSteps: null,
+  lr: 1e-3,
+  weightDecay: 0,
+  optimizer: "adamw",
+  momentum: 0.9,
+  schedule: "linear",
+  warmupSteps: 0,
+  clipNorm: 1,
+  evalEvery: null,
+  earlyStopPatience: null,
+  seed: 0,
+  outDir: null,
+  checkpointEvery: null,
+};
+
+/** What the trainer trains: logits for a batch, the trainable parameters, and how to save/restore them. */
+export interface TrainTarget {
+  forward(batch: Batch): Tensor;
+  parameters(): NamedParameter[];
+  /** Writes the trained weights (an adapter in PEFT format, or a full model) to a folder. */
+  save(dir: string): void;
+  /** Restores weights written by save (resuming). */
+  load(dir: string): void;
+  /** Sets train or eval mode (dropout). */
+  train(mode: boolean): void;
+}
+
+export interface LogEntry {
+  step: number;
+  lr?: number;
+  loss?: number;
+  grad_norm?: number;
+  elapsed_s: number;
+  [metric: `eval_${string}`]: number;
+}
+
+export interface TrainerHooks {
+  /** Before each optimizer step (DyLoRA samples its rank here). */
+  onStepBegin?(step: number, rng: Generator): void;
+  onLog?(entry: LogEntry): void;
+  /** After each optimizer step. */
+  onStep?(step: number, total: number, loss: number): void;
+}
+
+export class TrainingError extends Error {}
+
+export interface EvalResult {
+  loss: number;
+  perplexity?: number;
+  accuracy?: number;
+  f1?: number;
+}
+
+/**
+ * The training loop: seeded shuffling per epoch, gradient accumulation, global-norm clipping,
+ * warm-up schedules, evaluation with early stopping and a best checkpoint, atomic checkpoints
+ * (every N steps and on SIGINT/SIGTERM) that resume to the same losses, and a stop with a clear
+ * message on a non-finite loss or gradient.
+ */
+export class Trainer {
+  readonly config: TrainConfig;
+  readonly optimizer: Optimizer;
+  private state: TrainerState;
+  private readonly rng: Generator;
+  private readonly started = performance.now();
+  private stopRequested = false;
+  readonly history: LogEntry[] = [];
+
+  constructor(
+    private readonly target: TrainTarget,
+    private readonly trainSet: Example[],
+    private readonly validation: Example[] | null,
+    config: Partial<TrainConfig>,
+    private readonly padId: number,
+    private readonly hooks: TrainerHooks = {},
+    private readonly numClasses = 0,
+  ) {
+    this.config = { ...DEFAULT_TRAIN_CONFIG, ...config };
+    if (trainSet.length === 0) throw new Error("training set is empty");
+    const groups = defaultParamGroups(target.parameters());
+    const c = this.config;
+    this.optimizer =
+      c.optimizer === "sgd"
+        ? new SGD(groups, { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay })
+        : new AdamW(groups, { lr: c.lr, weightDecay: c.weightDecay });
+    this.rng = new Generator(c.seed);
+    this.state = { step: 0, bestMetric: null, bestStep: null, rng: this.rng.getState(), patienceUsed: 0 };
+  }
+
+  get batchesPerEpoch(): number {
+    return Math.ceil(this.trainSet.length / this.config.batchSize);
+  }
+
+  get totalSteps(): number {
+    return (
+      this.config.maxSteps ?? Math.ceil((this.config.epochs * this.batchesPerEpoch) / this.config.gradAccum)
+    );
+  }
+
+  get step(): number {
+    return this.state.step;
+  }
+
+  /** The micro-batch with a global index: epoch e uses a permutation drawn from seed and e. */
+  private microBatch(index: number): Batch {
+    const epoch = Math.floor(index / this.batchesPerEpoch);
+    const within = index % this.batchesPerEpoch;
+    const order = shuffled(this.trainSet.length, new Generator(this.config.seed * 7919 + epoch + 1));
+    const picked = order.slice(within * this.config.batchSize, (within + 1) * this.config.batchSize);
+    return collate(
+      picked.map((i) => this.trainSet[i]),
+      this.padId,
+    );
+  }
+
+  /** Continues from a checkpoint folder written by this trainer. */
+  resume(dir: string): void {
+    const { state, optimizer, weightsDir } = readCheckpoint(dir);
+    this.target.load(weightsDir);
+    this.optimizer.loadStateDict(optimizer);
+    this.state = state;
+    this.rng.setState(state.rng);
+  }
+
+  /** Asks the loop to checkpoint and stop after the current step (SIGINT / SIGTERM do this). */
+  requestStop(): void {
+    this.stopRequested = true;
+  }
+
+  private clip(params: NamedParameter[]): number {
+    let sq = 0;
+    for (const [, p] of params) if (p.grad) for (const g of p.grad.data) sq += g * g;
+    const norm = Math.sqrt(sq);
+    const max = this.config.clipNorm;
+    if (max !== null && Number.isFinite(norm) && norm > max) {
+      const s = max / (norm + 1e-6);
+      for (const [, p] of params) if (p.grad) for (let i = 0; i < p.grad.size; i++) p.grad.data[i] *= s;
+    }
+    return norm;
+  }
+
+  private log(entry: LogEntry): void {
+    this.history.push(entry);
+    this.hooks.onLog?.(entry);
+    if (this.config.outDir)
+      appendFileSync(join(this.config.outDir, "metrics.jsonl"), `${JSON.stringify(entry)}\n`);
+  }
+
+  private checkpoint(): void {
+    if (!this.config.outDir) return;
+    this.state.rng = this.rng.getState();
+    writeCheckpoint(join(this.config.outDir, "checkpoint"), this.state, this.optimizer.stateDict(), (d) =>
+      this.target.save(d),
+    );
+  }
+
+  /** One optimizer step over gradAccum micro-batches; returns the mean loss. */
+  private trainStep(): { loss: number; gradNorm: number } {
+    const c = this.config;
+    const step = this.state.step + 1;
+    this.hooks.onStepBegin?.(step, this.rng);
+    this.optimizer.lr =
+      c.lr *
+      lrFactor(step, { schedule: c.schedule, warmupSteps: c.warmupSteps, totalSteps: this.totalSteps });
+    this.optimizer.zeroGrad();
+    this.target.train(true);
+    let total = 0;
+    for (let k = 0; k < c.gradAccum; k++) {
+      const batch = this.microBatch((step - 1) * c.gradAccum + k);
+      const loss = taskLoss(this.target.forward(batch), batch);
+      const value = loss.item();
+      if (!Number.isFinite(value))
+        throw new TrainingError(`step ${step}: the loss is ${value}; stopped (the last checkpoint is kept)`);
+      T.mulScalar(loss, 1 / c.gradAccum).backward();
+      total += value;
+    }
+    const gradNorm = this.clip(this.target.parameters());
+    if (!Number.isFinite(gradNorm))
+      throw new TrainingError(
+        `step ${step}: the gradient norm is ${gradNorm}; stopped (the last checkpoint is kept)`,
+      );
+    this.optimizer.step();
+    this.state.step = step;
+    return { loss: total / c.gradAccum, gradNorm };
+  }
+
+  /** Loss (and perplexity, or accuracy and F1) over examples, in eval mode, without gradients. */
+  evaluate(examples: readonly Example[]): EvalResult {
+    this.target.train(false);
+    let lossSum = 0;
+    let count = 0;
+    const predicted: number[] = [];
+    const actual: number[] = [];
+    noGrad(() => {
+      for (let i = 0; i < examples.length; i += this.config.batchSize) {
+        const batch = collate(examples.slice(i, i + this.config.batchSize), this.padId);
+        const logits = this.target.forward(batch);
+        lossSum += taskLoss(logits, batch).item() * batch.count;
+        count += batch.count;
+        if (batch.targets.ndim === 1) {
+          predicted.push(...T.argmax(logits, -1).toArray());
+          actual.push(...batch.targets.toArray());
+        }
+      }
+    });
+    const loss = lossSum / Math.max(1, count);
+    if (predicted.length) return { loss, ...classificationMetrics(predicted, actual, this.numClasses) };
+    return { loss, perplexity: Math.exp(loss) };
+  }
+
+  private evalAndTrack(): boolean {
+    if (!this.validation?.length) return false;
+    const result = this.evaluate(this.validation);
+    const entry: LogEntry = { step: this.state.step, elapsed_s: this.elapsed() };
+    for (const [k, v] of Object.entries(result)) entry[`eval_${k}`] = v as number;
+    this.log(entry);
+    // Higher accuracy is better for classification; lower loss otherwise.
+    const metric = result.accuracy ?? -result.loss;
+    if (this.state.bestMetric === null || metric > this.state.bestMetric) {
+      this.state.bestMetric = metric;
+      this.state.bestStep = this.state.step;
+      this.state.patienceUsed = 0;
+      if (this.config.outDir) this.target.save(join(this.config.outDir, "best"));
+      return false;
+    }
+    this.state.patienceUsed++;
+    return this.config.earlyStopPatience !== null && this.state.patienceUsed >= this.config.earlyStopPatience;
+  }
+
+  private elapsed(): number {
+    return (performance.now() - this.started) / 1000;
+  }
+
+  /** Trains to the configured length (or an early stop or a stop request); returns why it stopped. */
+  async run(): Promise<"done" | "early-stop" | "interrupted"> {
+    const c = this.config;
+    const onSignal = (): void => this.requestStop();
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    try {
+      while (this.state.step < this.totalSteps) {
+        const { loss, gradNorm } = this.trainStep();
+        const step = this.state.step;
+        this.log({ step, lr: this.optimizer.lr, loss, grad_norm: gradNorm, elapsed_s: this.elapsed() });
+        this.hooks.onStep?.(step, this.totalSteps, loss);
+        // Let signal handlers and progress output run between steps.
+        await new Promise((resolve) => setImmediate(resolve));
+        const stopEarly =
+          c.evalEvery !== null && step % c.evalEvery === 0 && step < this.totalSteps && this.evalAndTrack();
+        if (c.checkpointEvery !== null && step % c.checkpointEvery === 0) this.checkpoint();
+        if (stopEarly) return "early-stop";
+        if (this.stopRequested) {
+          this.checkpoint();
+          return "interrupted";
+        }
+      }
+      this.evalAndTrack();
+      this.checkpoint();
+      return "done";
+    } finally {
+      process.removeListener("SIGINT", onSignal);
+      process.removeListener("SIGTERM", onSignal);
+    }
+  }
+}

@@ -1,0 +1,217 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { getPeftModel } from "../../src/adapters/index.js";
+import { HFTokenizer, type LlamaForCausalLM, loadModel } from "../../src/models/index.js";
+import * as T from "../../src/tensor/index.js";
+import {
+  AdamW,
+  adapterTarget,
+  classificationMetrics,
+  collate,
+  loadExamples,
+  lrFactor,
+  SGD,
+  splitExamples,
+  Trainer,
+  TrainingError,
+} from "../../src/train/index.js";
+import { assertClose } from "../helpers.js";
+import {
+  LLAMA_CONFIG,
+  llamaShapes,
+  randomTensors,
+  writeFolder,
+  writeWordTokenizer,
+} from "../support/hf-folders.js";
+
+const WORDS = ["the", "cat", "sat", "on", "mat", "a", "dog", "ran", "to", "park", "big", "red"];
+const tmp = (): string => mkdtempSync(join(tmpdir(), "morelora-train-"));
+
+function setup(): { dir: string; tok: HFTokenizer; data: string } {
+  const dir = writeFolder(tmp(), LLAMA_CONFIG, randomTensors(llamaShapes(LLAMA_CONFIG), 11, 0.3));
+  writeWordTokenizer(dir, WORDS);
+  const lines = [
+    "the cat sat on the mat",
+    "a dog ran to the park",
+    "the big red dog sat",
+    "a cat ran on the mat",
+    "the red cat sat on a mat",
+    "a big dog ran to a park",
+  ];
+  const data = join(dir, "train.jsonl");
+  writeFileSync(data, lines.map((text) => JSON.stringify({ text })).join("\n"));
+  return { dir, tok: HFTokenizer.load(dir), data };
+}
+
+describe("schedules and optimizers", () => {
+  it("warm-up then constant, linear and cosine decay, as HF's schedules", () => {
+    const at = (schedule: "constant" | "linear" | "cosine", step: number) =>
+      lrFactor(step, { schedule, warmupSteps: 2, totalSteps: 10 });
+    assert.deepEqual(
+      [1, 2, 3].map((s) => at("linear", s)),
+      [0, 0.5, 1],
+    );
+    assert.equal(at("constant", 9), 1);
+    assertClose([at("linear", 7)], [1 - 4 / 8]);
+    assertClose([at("cosine", 7)], [0.5 * (1 + Math.cos(Math.PI * 0.5))]);
+    assert.equal(at("cosine", 11), 0);
+  });
+
+  it("SGD with momentum and weight decay follows torch's update", () => {
+    const p = T.tensor([1, -2], { dtype: "float64" }).requireGrad();
+    const opt = new SGD([p], { lr: 0.1, momentum: 0.9, weightDecay: 0.01 });
+    p.grad = T.tensor([0.5, 0.5], { dtype: "float64" });
+    opt.step();
+    // d = g + wd·p; buf = d on the first step; p −= lr·buf.
+    const d1 = [0.5 + 0.01, 0.5 - 0.02];
+    const after1 = [1 - 0.1 * d1[0], -2 - 0.1 * d1[1]];
+    assertClose(p.data, after1);
+    p.grad = T.tensor([1, 0], { dtype: "float64" });
+    opt.step();
+    const d2 = [1 + 0.01 * after1[0], 0.01 * after1[1]];
+    const buf = [0.9 * d1[0] + d2[0], 0.9 * d1[1] + d2[1]];
+    assertClose(p.data, [after1[0] - 0.1 * buf[0], after1[1] - 0.1 * buf[1]]);
+  });
+
+  it("AdamW state saved and loaded continues identically", () => {
+    const run = (restore: boolean): number[] => {
+      const p = T.tensor([1, -2, 3]).requireGrad();
+      let opt = new AdamW([p], { lr: 0.1 });
+      for (let s = 0; s < 6; s++) {
+        if (restore && s === 3) {
+          const state = opt.stateDict();
+          opt = new AdamW([p], { lr: 0.1 });
+          opt.loadStateDict(state);
+        }
+        p.grad = T.tensor([Math.sin(s), Math.cos(s), 0.5]);
+        opt.step();
+      }
+      return p.toArray();
+    };
+    assert.deepEqual(run(true), run(false));
+  });
+
+  it("accuracy and F1", () => {
+    assert.deepEqual(classificationMetrics([1, 0, 1, 1], [1, 0, 0, 1], 2), { accuracy: 0.75, f1: 0.8 });
+  });
+});
+
+describe("data", () => {
+  it("reads JSONL and CSV, masks prompts, and names the line of a bad record", async () => {
+    const { tok, dir } = setup();
+    const jsonl = join(dir, "pairs.jsonl");
+    writeFileSync(jsonl, `${JSON.stringify({ prompt: "the cat", completion: "sat on a mat" })}\n\n`);
+    const [pair] = await loadExamples(jsonl, tok, {
+      kind: "causal-lm",
+      promptField: "prompt",
+      completionField: "completion",
+      maxLength: 32,
+    });
+    assert.deepEqual([...pair.ids], [3, 4, 5, 6, 8, 7, 2]);
+    assert.deepEqual([...pair.targets!], [-100, -100, 5, 6, 8, 7, 2]);
+    const csv = join(dir, "spam.csv");
+    writeFileSync(csv, 'text,label\n"the cat sat",ham\n"a dog, big",spam\n');
+    const rows = await loadExamples(csv, tok, {
+      kind: "classification",
+      textField: "text",
+      labelField: "label",
+      labels: ["ham", "spam"],
+      maxLength: 8,
+    });
+    assert.deepEqual(
+      rows.map((r) => r.label),
+      [0, 1],
+    );
+    const bad = join(dir, "bad.jsonl");
+    writeFileSync(bad, `${JSON.stringify({ text: "the cat" })}\n{"text": oops}\n`);
+    await assert.rejects(
+      loadExamples(bad, tok, { kind: "causal-lm", maxLength: 8 }),
+      /bad\.jsonl:2: invalid JSON/,
+    );
+    writeFileSync(bad, `${JSON.stringify({ body: "the cat" })}\n`);
+    await assert.rejects(
+      loadExamples(bad, tok, { kind: "causal-lm", maxLength: 8 }),
+      /bad\.jsonl:1: field "text" must be a string, got undefined \(fields: body\)/,
+    );
+    await assert.rejects(
+      loadExamples(csv, tok, {
+        kind: "classification",
+        textField: "text",
+        labelField: "label",
+        labels: ["ham"],
+        maxLength: 8,
+      }),
+      /spam\.csv:3: label "spam"/,
+    );
+  });
+
+  it("packs texts into blocks and splits by ratio with a seed", async () => {
+    const { tok, data } = setup();
+    const packed = await loadExamples(data, tok, { kind: "causal-lm", maxLength: 8, pack: true });
+    assert.ok(packed.every((e) => e.ids.length === 8));
+    const all = await loadExamples(data, tok, { kind: "causal-lm", maxLength: 16 });
+    const { train, validation } = splitExamples(all, 1 / 3, 4);
+    assert.deepEqual([train.length, validation.length], [4, 2]);
+    assert.deepEqual(splitExamples(all, 1 / 3, 4).validation, validation);
+    const batch = collate(all.slice(0, 2), 2);
+    assert.equal(batch.ids.shape[1], Math.max(all[0].ids.length, all[1].ids.length));
+  });
+});
+
+describe("Trainer", () => {
+  async function lora(outDir: string | null, extra: Record<string, unknown> = {}, stopAt?: number) {
+    const { dir, tok, data } = setup();
+    const model = loadModel(dir) as LlamaForCausalLM;
+    const peft = getPeftModel(model, { targetModules: ["q_proj", "v_proj"], r: 4, alpha: 8 });
+    const examples = await loadExamples(data, tok, { kind: "causal-lm", maxLength: 16 });
+    let trainer: Trainer;
+    trainer = new Trainer(
+      adapterTarget(peft),
+      examples,
+      examples.slice(0, 2),
+      { batchSize: 2, maxSteps: 12, lr: 5e-3, outDir, ...extra },
+      tok.padId,
+      {
+        onStep: (step) => {
+          if (step === stopAt) trainer.requestStop();
+        },
+      },
+    );
+    return { trainer, peft };
+  }
+
+  it("lowers the loss", async () => {
+    const { trainer } = await lora(null, { maxSteps: 30, lr: 2e-2 });
+    await trainer.run();
+    const losses = trainer.history.filter((e) => e.loss !== undefined).map((e) => e.loss!);
+    const first = (losses[0] + losses[1] + losses[2]) / 3;
+    const last = (losses.at(-1)! + losses.at(-2)! + losses.at(-3)!) / 3;
+    assert.ok(last < first * 0.8, `loss ${first} -> ${last}`);
+  });
+
+  it("resumes from a checkpoint to the same losses as an uninterrupted run", async () => {
+    const full = await lora(null);
+    await full.trainer.run();
+    const out = tmp();
+    const first = await lora(out, {}, 5);
+    assert.equal(await first.trainer.run(), "interrupted");
+    const second = await lora(out);
+    second.trainer.resume(join(out, "checkpoint"));
+    assert.equal(second.trainer.step, 5);
+    await second.trainer.run();
+    const losses = (t: Trainer) => t.history.filter((e) => e.loss !== undefined).map((e) => [e.step, e.loss]);
+    assert.deepEqual([...losses(first.trainer), ...losses(second.trainer)], losses(full.trainer));
+  });
+
+  it("stops on a non-finite loss naming the step", async () => {
+    const { trainer, peft } = await lora(null);
+    peft.trainableParameters()[0][1].data[0] = Number.NaN;
+    await assert.rejects(
+      trainer.run(),
+      (e: Error) => e instanceof TrainingError && /step 1: the loss is NaN/.test(e.message),
+    );
+  });
+});
