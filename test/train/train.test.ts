@@ -167,8 +167,7 @@ describe("Trainer", () => {
     const model = loadModel(dir) as LlamaForCausalLM;
     const peft = getPeftModel(model, { targetModules: ["q_proj", "v_proj"], r: 4, alpha: 8 });
     const examples = await loadExamples(data, tok, { kind: "causal-lm", maxLength: 16 });
-    let trainer: Trainer;
-    trainer = new Trainer(
+    const trainer: Trainer = new Trainer(
       adapterTarget(peft),
       examples,
       examples.slice(0, 2),
