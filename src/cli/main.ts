@@ -3,9 +3,11 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import "../backend/native.js";
 import { registerDemo } from "./demo.js";
+import { registerEval } from "./eval.js";
 import { registerGenerate } from "./generate.js";
 import { registerInspect } from "./inspect.js";
 import { registerMerge } from "./merge.js";
+import { registerTrain } from "./train.js";
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerDemo(program);
+  registerTrain(program);
+  registerEval(program);
   registerMerge(program);
   registerInspect(program);
   registerGenerate(program);

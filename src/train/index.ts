@@ -34,3 +34,4 @@ export {
   TrainingError,
   type TrainTarget,
 } from "./trainer.js";
+export { evalJob, type JobOptions, type JobResult, prepareJob, trainJob } from "./job.js";

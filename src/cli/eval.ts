@@ -1,0 +1,26 @@
+import type { Command } from "commander";
+import { evalJob } from "../train/index.js";
+import { addJobOptions, resolveOptions, toJobOptions } from "./job-options.js";
+
+export function registerEval(program: Command): void {
+  const cmd = program
+    .command("eval")
+    .description(
+      "evaluate a model (with --adapter) on a JSONL/CSV file: loss and perplexity, or accuracy and F1",
+    );
+  addJobOptions(cmd, { train: false })
+    .option("--adapter <dir>", "adapter folder to apply")
+    .option("--json", "print JSON")
+    .action(async () => {
+      const options = resolveOptions(cmd);
+      const result = await evalJob({
+        ...toJobOptions(options),
+        valRatio: 0,
+        adapterDir: (options.adapter as string) ?? null,
+      });
+      if (options.json) console.log(JSON.stringify(result));
+      else
+        for (const [k, v] of Object.entries(result))
+          console.log(`${k.padEnd(11)} ${(v as number).toFixed(4)}`);
+    });
+}

@@ -1,0 +1,57 @@
+/** A line chart as a standalone SVG: one or more series over a shared x axis. */
+export interface Series {
+  name: string;
+  points: [number, number][];
+}
+
+const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd"];
+
+const fmt = (v: number): string => (Math.abs(v) >= 100 || v === 0 ? v.toFixed(0) : v.toPrecision(3));
+
+export function lineChartSvg(
+  series: Series[],
+  { title, xLabel, yLabel }: { title: string; xLabel: string; yLabel: string },
+): string {
+  const [w, h, left, right, top, bottom] = [640, 400, 64, 16, 36, 48];
+  const all = series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y));
+  const xs = all.map(([x]) => x);
+  const ys = all.map(([, y]) => y);
+  const [x0, x1] = [Math.min(...xs, 0), Math.max(...xs, 1)];
+  let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  if (!(y1 > y0)) [y0, y1] = [y0 - 1, y0 + 1];
+  const px = (x: number): number => left + ((x - x0) / (x1 - x0 || 1)) * (w - left - right);
+  const py = (y: number): number => top + (1 - (y - y0) / (y1 - y0)) * (h - top - bottom);
+  const ticks = Array.from({ length: 5 }, (_, i) => y0 + ((y1 - y0) * i) / 4);
+  const lines = series.map((s, i) => {
+    const d = s.points
+      .filter(([, y]) => Number.isFinite(y))
+      .map(([x, y], j) => `${j ? "L" : "M"}${px(x).toFixed(1)},${py(y).toFixed(1)}`)
+      .join("");
+    return `<path d="${d}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5"/>`;
+  });
+  const legend = series.map(
+    (s, i) =>
+      `<text x="${w - right - 8}" y="${top + 14 * (i + 1)}" text-anchor="end" fill="${COLORS[i % COLORS.length]}">${escape(s.name)}</text>`,
+  );
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="${w / 2}" y="20" text-anchor="middle" font-size="14">${escape(title)}</text>`,
+    ...ticks.map(
+      (t) =>
+        `<line x1="${left}" x2="${w - right}" y1="${py(t)}" y2="${py(t)}" stroke="#ddd"/><text x="${left - 6}" y="${py(t) + 4}" text-anchor="end">${fmt(t)}</text>`,
+    ),
+    `<line x1="${left}" x2="${left}" y1="${top}" y2="${h - bottom}" stroke="#333"/>`,
+    `<line x1="${left}" x2="${w - right}" y1="${h - bottom}" y2="${h - bottom}" stroke="#333"/>`,
+    `<text x="${left}" y="${h - bottom + 16}">${fmt(x0)}</text><text x="${w - right}" y="${h - bottom + 16}" text-anchor="end">${fmt(x1)}</text>`,
+    `<text x="${(left + w - right) / 2}" y="${h - 10}" text-anchor="middle">${escape(xLabel)}</text>`,
+    `<text transform="translate(16 ${(top + h - bottom) / 2}) rotate(-90)" text-anchor="middle">${escape(yLabel)}</text>`,
+    ...lines,
+    ...legend,
+    "</svg>",
+  ].join("\n");
+}
+
+function escape(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}

@@ -1,0 +1,64 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { coretypeWarning } from "../backend/native.js";
+import { type LogEntry, trainJob } from "../train/index.js";
+import { addJobOptions, resolveOptions, toJobOptions } from "./job-options.js";
+import { lineChartSvg } from "./plot.js";
+import { type Progress, progress } from "./progress.js";
+
+const show = (r: Record<string, number | undefined> | null): string =>
+  r
+    ? Object.entries(r)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${k} ${v!.toFixed(4)}`)
+        .join(", ")
+    : "-";
+
+/** loss.svg: the training loss per step and the validation metrics per evaluation. */
+export function writeCurves(outDir: string, history: readonly LogEntry[]): string {
+  const series = [
+    {
+      name: "train loss",
+      points: history.filter((e) => e.loss !== undefined).map((e): [number, number] => [e.step, e.loss!]),
+    },
+  ];
+  const evalLoss = history
+    .filter((e) => e.eval_loss !== undefined)
+    .map((e): [number, number] => [e.step, e.eval_loss]);
+  if (evalLoss.length) series.push({ name: "validation loss", points: evalLoss });
+  const file = join(outDir, "loss.svg");
+  writeFileSync(file, lineChartSvg(series, { title: "loss", xLabel: "step", yLabel: "loss" }));
+  return file;
+}
+
+export function registerTrain(program: Command): void {
+  const cmd = program
+    .command("train")
+    .description("fine-tune a model with an adapter (or in full) on a JSONL/CSV file");
+  addJobOptions(cmd, { train: true }).action(async () => {
+    const options = resolveOptions(cmd);
+    const job = toJobOptions(options);
+    const quiet = Boolean(options.quiet);
+    const warning = coretypeWarning();
+    if (warning && !quiet) console.warn(warning);
+    if (job.train.outDir) mkdirSync(job.train.outDir, { recursive: true });
+    const shown: { bar: Progress | null } = { bar: null };
+    const result = await trainJob(job, {
+      onStep: (step, total, loss) => {
+        shown.bar ??= progress("train", total, { quiet });
+        shown.bar.update(step, { loss: loss.toFixed(4) });
+      },
+    });
+    shown.bar?.stop();
+    if (!quiet) {
+      console.log(`validation before: ${show(result.before as Record<string, number> | null)}`);
+      console.log(`validation after:  ${show(result.after as Record<string, number> | null)}`);
+    }
+    if (result.stopped !== "done") console.log(`stopped: ${result.stopped} at step ${result.trainer.step}`);
+    if (job.train.outDir) {
+      const plot = writeCurves(job.train.outDir, result.trainer.history);
+      console.log(`wrote ${result.saved}, ${join(job.train.outDir, "metrics.jsonl")}, ${plot}`);
+    }
+  });
+}

@@ -1,0 +1,164 @@
+import { join } from "node:path";
+import { type AdapterConfigInput, getPeftModel, PeftModel } from "../adapters/index.js";
+import { HFTokenizer, loadModel, type PretrainedModel } from "../models/index.js";
+import { type Example, loadExamples, splitExamples, type TaskData } from "./tasks.js";
+import { adapterTarget, fullModelTarget } from "./targets.js";
+import {
+  type EvalResult,
+  type TrainConfig,
+  Trainer,
+  type TrainerHooks,
+  type TrainTarget,
+} from "./trainer.js";
+
+/** Everything a training or evaluation run is told: files, task, adapter and loop settings. */
+export interface JobOptions {
+  model: string;
+  data: string;
+  /** A validation file; else valRatio of data is held out. */
+  validation?: string | null;
+  valRatio: number;
+  task: "causal-lm" | "classification";
+  textField: string;
+  promptField?: string | null;
+  completionField?: string | null;
+  labelField: string;
+  /** Class names; defaults to the model config's id2label. */
+  labels?: string[] | null;
+  maxLength: number;
+  pack: boolean;
+  /** Train every parameter instead of an adapter. */
+  full: boolean;
+  adapter: Omit<AdapterConfigInput, "seed">;
+  train: Partial<TrainConfig>;
+  /** A checkpoint folder to continue from. */
+  resume?: string | null;
+}
+
+function taskData(opts: JobOptions, model: PretrainedModel): TaskData {
+  if (opts.task === "causal-lm") {
+    return {
+      kind: "causal-lm",
+      textField: opts.textField,
+      promptField: opts.promptField ?? undefined,
+      completionField: opts.completionField ?? undefined,
+      maxLength: opts.maxLength,
+      pack: opts.pack,
+    };
+  }
+  const fromConfig = model.hfConfig.id2label as Record<string, string> | undefined;
+  const labels =
+    opts.labels ??
+    (fromConfig
+      ? Object.keys(fromConfig)
+          .sort((a, b) => Number(a) - Number(b))
+          .map((k) => fromConfig[k])
+      : null);
+  if (!labels?.length)
+    throw new Error("classification needs --labels (or id2label in the model's config.json)");
+  return {
+    kind: "classification",
+    textField: opts.textField,
+    labelField: opts.labelField,
+    labels,
+    maxLength: opts.maxLength,
+  };
+}
+
+export interface PreparedJob {
+  model: PretrainedModel;
+  peft: PeftModel | null;
+  tokenizer: HFTokenizer;
+  target: TrainTarget;
+  train: Example[];
+  validation: Example[];
+  numClasses: number;
+}
+
+/** Loads the model, tokenizer and data, and wraps the model for training. */
+export async function prepareJob(opts: JobOptions): Promise<PreparedJob> {
+  const model = loadModel(opts.model);
+  const tokenizer = HFTokenizer.load(opts.model);
+  const data = taskData(opts, model);
+  const all = await loadExamples(opts.data, tokenizer, data);
+  const split = opts.validation
+    ? { train: all, validation: await loadExamples(opts.validation, tokenizer, data) }
+    : opts.valRatio > 0
+      ? splitExamples(all, opts.valRatio, opts.train.seed ?? 0)
+      : { train: all, validation: [] };
+  let peft: PeftModel | null = null;
+  let target: TrainTarget;
+  if (opts.full) target = fullModelTarget(model);
+  else {
+    peft = getPeftModel(model, { ...opts.adapter, seed: opts.train.seed ?? 0 });
+    target = adapterTarget(peft);
+  }
+  return {
+    model,
+    peft,
+    tokenizer,
+    target,
+    ...split,
+    numClasses: data.kind === "classification" ? data.labels.length : 0,
+  };
+}
+
+export interface JobResult {
+  stopped: "done" | "early-stop" | "interrupted";
+  trainer: Trainer;
+  before: EvalResult | null;
+  after: EvalResult | null;
+  /** Where the final weights are (adapter/ or model/ under the out folder), if there is one. */
+  saved: string | null;
+}
+
+/** Trains as told, evaluating before and after; writes out/adapter (or out/model) at the end. */
+export async function trainJob(opts: JobOptions, hooks: TrainerHooks = {}): Promise<JobResult> {
+  const job = await prepareJob(opts);
+  const peft = job.peft;
+  const dylora = peft?.config().method === "dylora";
+  const trainer = new Trainer(
+    job.target,
+    job.train,
+    job.validation,
+    opts.train,
+    job.tokenizer.padId,
+    {
+      ...hooks,
+      onStepBegin: (step, rng) => {
+        if (dylora) peft!.sampleRank(rng);
+        hooks.onStepBegin?.(step, rng);
+      },
+    },
+    job.numClasses,
+  );
+  if (opts.resume) trainer.resume(opts.resume);
+  const before = job.validation.length && !opts.resume ? trainer.evaluate(job.validation) : null;
+  const stopped = await trainer.run();
+  if (dylora) peft!.setRank(peft!.config().r);
+  const after = job.validation.length ? trainer.evaluate(job.validation) : null;
+  const out = opts.train.outDir;
+  const saved = out ? join(out, opts.full ? "model" : "adapter") : null;
+  if (saved) job.target.save(saved);
+  return { stopped, trainer, before, after, saved };
+}
+
+/** Evaluates a model (with an adapter folder, if given) on a data file. */
+export async function evalJob(opts: JobOptions & { adapterDir?: string | null }): Promise<EvalResult> {
+  const model = loadModel(opts.model);
+  const tokenizer = HFTokenizer.load(opts.model);
+  const data = taskData(opts, model);
+  const examples = await loadExamples(opts.data, tokenizer, data);
+  const peft = opts.adapterDir ? PeftModel.load(model, opts.adapterDir) : null;
+  const target = peft ? adapterTarget(peft) : fullModelTarget(model);
+  const trainer = new Trainer(
+    target,
+    examples,
+    null,
+    { batchSize: opts.train.batchSize ?? 8 },
+    tokenizer.padId,
+    {},
+    data.kind === "classification" ? data.labels.length : 0,
+  );
+  return trainer.evaluate(examples);
+}
