@@ -1,19 +1,29 @@
+import { spawnSync } from "node:child_process";
 import { arch, cpus } from "node:os";
 import { getBackend } from "../src/backend/index.js";
 import { coretypeWarning, nativeInfo, setNativeThreads } from "../src/backend/native.js";
 import { countGemmFlops, medianMs, peakRssMb } from "./measure.js";
 import { gemmGflops, gemmWorkload } from "./workloads/gemm.js";
+import { LLAMA_BENCH, llamaAdapterStep } from "./workloads/llama-adapter.js";
 import { mlpLoraStep } from "./workloads/mlp-lora.js";
 
 /** A benchmark: either plain figures, or a training step timed against the GEMM floor. */
 type Workload =
   | { name: string; kind: "figures"; run: () => Record<string, number> }
-  | { name: string; kind: "step"; make: () => () => void; steps: number; warmup: number };
+  | { name: string; kind: "step"; make: () => () => void; steps: number; warmup: number; tokens?: number };
 
 const workloads: Workload[] = [
   { name: "gemm", kind: "figures", run: gemmWorkload },
   // Warm-up lets the heap reach its steady size, so page faults of the first steps are not timed.
   { name: "mlp-lora", kind: "step", make: () => mlpLoraStep(), steps: 10, warmup: 3 },
+  ...(["lora", "dora"] as const).map((m): Workload => ({
+    name: `llama-${m}`,
+    kind: "step",
+    make: () => llamaAdapterStep(m),
+    steps: 10,
+    warmup: 3,
+    tokens: LLAMA_BENCH.batch * LLAMA_BENCH.seq,
+  })),
 ];
 
 function parseArgs(argv: string[]): { json: boolean; only: Set<string> | null; threads: number | null } {
@@ -36,10 +46,29 @@ function parseArgs(argv: string[]): { json: boolean; only: Set<string> | null; t
   };
 }
 
+/**
+ * Peak RSS is per process, so with several workloads each one runs in a child process of its own
+ * (`--only NAME`), and this process only passes their output on.
+ */
+function runEachInOwnProcess(names: string[], argv: string[]): void {
+  const rest = argv.filter((a, i) => a !== "--only" && argv[i - 1] !== "--only");
+  for (const [i, name] of names.entries()) {
+    const args = [process.argv[1], ...rest, "--only", name, ...(i > 0 ? ["--no-context"] : [])];
+    const child = spawnSync(process.execPath, args, { stdio: "inherit" });
+    if (child.status !== 0) throw new Error(`workload ${name} failed (exit ${child.status})`);
+  }
+}
+
 function main(): void {
-  const { json, only, threads } = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const { json, only, threads } = parseArgs(argv);
+  const selected = workloads.filter((w) => !only || only.has(w.name)).map((w) => w.name);
+  if (selected.length > 1) {
+    runEachInOwnProcess(selected, argv);
+    return;
+  }
   if (threads) setNativeThreads(threads);
-  const warning = coretypeWarning();
+  const warning = argv.includes("--no-context") ? null : coretypeWarning();
   if (warning) console.warn(warning);
   const info = nativeInfo();
   const context = {
@@ -49,7 +78,7 @@ function main(): void {
     coretype: getBackend().name === "native" ? info?.coretype || "-" : "-",
     machine: `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, ${arch()}`,
   };
-  if (!json)
+  if (!json && !argv.includes("--no-context"))
     console.log(
       Object.entries(context)
         .map(([k, v]) => `${k}: ${v}`)
@@ -68,6 +97,7 @@ function main(): void {
       const floorMs = (flops / floorRate) * 1000;
       figures = {
         ms_per_step: ms,
+        ...(w.tokens ? { tokens_per_s: (w.tokens / ms) * 1000 } : {}),
         gemm_gflop: flops / 1e9,
         floor_ms: floorMs,
         time_over_floor: ms / floorMs,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common.h"
+#include "fastmath.h"
 
 namespace morelora {
 
@@ -107,14 +108,18 @@ void softmax(const T* x, int64_t rows, int64_t cols, T* out, bool log) {
     T* o = out + r * cols;
     T mx = -std::numeric_limits<T>::infinity();
     for (int64_t j = 0; j < cols; j++) mx = std::max(mx, xr[j]);
+    // exp once per element into the output (expT is the vectorized one for float), then scale.
     double s = 0;
-    for (int64_t j = 0; j < cols; j++) s += std::exp((double)(xr[j] - mx));
+    for (int64_t j = 0; j < cols; j++) {
+      o[j] = expT((T)(xr[j] - mx));
+      s += o[j];
+    }
     if (log) {
       T lse = (T)(mx + std::log(s));
       for (int64_t j = 0; j < cols; j++) o[j] = xr[j] - lse;
     } else {
-      double inv = 1 / s;
-      for (int64_t j = 0; j < cols; j++) o[j] = (T)(std::exp((double)(xr[j] - mx)) * inv);
+      T inv = (T)(1 / s);
+      for (int64_t j = 0; j < cols; j++) o[j] *= inv;
     }
   });
 }
@@ -255,7 +260,7 @@ void crossEntropy(const T* logits, const int32_t* targets, int64_t rows, int64_t
     for (int64_t j = 0; j < cols; j++) mx = std::max(mx, x[j]);
     double s = 0, sumX = 0;
     for (int64_t j = 0; j < cols; j++) {
-      s += std::exp((double)(x[j] - mx));
+      s += expT((T)(x[j] - mx));
       sumX += x[j];
     }
     double l = mx + std::log(s);
@@ -277,8 +282,8 @@ void crossEntropyGrad(const T* logits, const int32_t* targets, const T* lse, con
       std::fill_n(o, cols, T(0));
       return;
     }
-    double g = gLoss[r], l = lse[r];
-    for (int64_t j = 0; j < cols; j++) o[j] = (T)(g * (std::exp(x[j] - l) - uniform));
+    const T g = (T)gLoss[r], l = lse[r], u = (T)uniform;
+    for (int64_t j = 0; j < cols; j++) o[j] = g * (expT((T)(x[j] - l)) - u);
     o[t] -= (T)(g * (1 - smoothing));
   });
 }
