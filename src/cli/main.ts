@@ -2,6 +2,8 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import "../backend/native.js";
+import { registerBench } from "./bench.js";
+import { registerCompare } from "./compare.js";
 import { registerDemo } from "./demo.js";
 import { registerEval } from "./eval.js";
 import { registerGenerate } from "./generate.js";
@@ -29,6 +31,8 @@ export function buildProgram(): Command {
   registerMerge(program);
   registerInspect(program);
   registerGenerate(program);
+  registerCompare(program);
+  registerBench(program);
   return program;
 }
 

@@ -4,13 +4,30 @@ export interface Series {
   points: [number, number][];
 }
 
-const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd"];
+const COLORS = [
+  "#1f77b4",
+  "#d62728",
+  "#2ca02c",
+  "#ff7f0e",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#7f7f7f",
+  "#bcbd22",
+  "#17becf",
+];
 
 const fmt = (v: number): string => (Math.abs(v) >= 100 || v === 0 ? v.toFixed(0) : v.toPrecision(3));
 
+/** Lines through each series' points; with markers, a dot at every point too (one-point series are dots). */
 export function lineChartSvg(
   series: Series[],
-  { title, xLabel, yLabel }: { title: string; xLabel: string; yLabel: string },
+  {
+    title,
+    xLabel,
+    yLabel,
+    markers = false,
+  }: { title: string; xLabel: string; yLabel: string; markers?: boolean },
 ): string {
   const [w, h, left, right, top, bottom] = [640, 400, 64, 16, 36, 48];
   const all = series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y));
@@ -27,7 +44,13 @@ export function lineChartSvg(
       .filter(([, y]) => Number.isFinite(y))
       .map(([x, y], j) => `${j ? "L" : "M"}${px(x).toFixed(1)},${py(y).toFixed(1)}`)
       .join("");
-    return `<path d="${d}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5"/>`;
+    const color = COLORS[i % COLORS.length];
+    const dots = markers
+      ? s.points.map(
+          ([x, y]) => `<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="4" fill="${color}"/>`,
+        )
+      : [];
+    return [`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.5"/>`, ...dots].join("");
   });
   const legend = series.map(
     (s, i) =>

@@ -35,3 +35,10 @@ export {
   type TrainTarget,
 } from "./trainer.js";
 export { evalJob, type JobOptions, type JobResult, prepareJob, trainJob } from "./job.js";
+export {
+  type CompareOptions,
+  type CompareRow,
+  compareMethods,
+  DEFAULT_VARIANTS,
+  variantConfig,
+} from "./compare.js";

@@ -33,6 +33,8 @@ export interface JobOptions {
   train: Partial<TrainConfig>;
   /** A checkpoint folder to continue from. */
   resume?: string | null;
+  /** A held-out test file (reported by compare and demo). */
+  testFile?: string | null;
 }
 
 function taskData(opts: JobOptions, model: PretrainedModel): TaskData {
@@ -72,6 +74,7 @@ export interface PreparedJob {
   target: TrainTarget;
   train: Example[];
   validation: Example[];
+  test: Example[];
   numClasses: number;
 }
 
@@ -93,14 +96,9 @@ export async function prepareJob(opts: JobOptions): Promise<PreparedJob> {
     peft = getPeftModel(model, { ...opts.adapter, seed: opts.train.seed ?? 0 });
     target = adapterTarget(peft);
   }
-  return {
-    model,
-    peft,
-    tokenizer,
-    target,
-    ...split,
-    numClasses: data.kind === "classification" ? data.labels.length : 0,
-  };
+  const test = opts.testFile ? await loadExamples(opts.testFile, tokenizer, data) : [];
+  const numClasses = data.kind === "classification" ? data.labels.length : 0;
+  return { model, peft, tokenizer, target, ...split, test, numClasses };
 }
 
 export interface JobResult {
