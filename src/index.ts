@@ -15,7 +15,6 @@ export {
   type UnaryOp,
 } from "./backend/index.js";
 export { type NativeInfo, nativeInfo, setNativeThreads } from "./backend/native.js";
-export { type MlpRegressionOptions, trainMlpRegression } from "./demo/mlp-regression.js";
 export * from "./io/index.js";
 export * from "./nn/index.js";
 export * from "./tensor/index.js";

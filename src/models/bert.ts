@@ -33,8 +33,6 @@ export function bertConfigFrom(c: ConfigReader, flavor: BertConfig["flavor"]): B
   const act = c.string("hidden_act", "gelu");
   if (act !== "gelu" && act !== "gelu_new")
     throw new Error(`${c.file}: "hidden_act" ${act} is not supported (gelu, gelu_new)`);
-  const id2label = c.raw("id2label");
-  const labels = id2label && typeof id2label === "object" ? Object.keys(id2label).length : 2;
   return {
     flavor,
     vocabSize: c.int("vocab_size"),
@@ -46,7 +44,7 @@ export function bertConfigFrom(c: ConfigReader, flavor: BertConfig["flavor"]): B
     typeVocabSize: c.int("type_vocab_size", 2),
     layerNormEps: c.number("layer_norm_eps", 1e-12),
     padTokenId: c.int("pad_token_id", flavor === "roberta" ? 1 : 0),
-    numLabels: c.has("num_labels") ? c.int("num_labels") : labels,
+    numLabels: c.numLabels(),
     activation: act,
   };
 }

@@ -37,6 +37,13 @@ export class ConfigReader {
     return v;
   }
 
+  /** num_labels, or the size of id2label, or HF's default of 2. */
+  numLabels(): number {
+    if (this.has("num_labels")) return this.int("num_labels");
+    const id2label = this.json.id2label;
+    return id2label && typeof id2label === "object" ? Object.keys(id2label).length : 2;
+  }
+
   raw(key: string): unknown {
     return this.json[key];
   }

@@ -11,16 +11,28 @@ import { type DType, formatShape, noGrad, type Tensor } from "../tensor/index.js
 import { ConfigReader } from "./hf-config.js";
 import { BertFamilyModel, bertConfigFrom } from "./bert.js";
 import { Gpt2LMHeadModel, gpt2ConfigFrom } from "./gpt2.js";
-import { LlamaForCausalLM, llamaConfigFrom } from "./llama.js";
+import { LlamaForCausalLM, LlamaForSequenceClassification, llamaConfigFrom } from "./llama.js";
 import type { PretrainedModel } from "./pretrained.js";
 
 type Builder = (c: ConfigReader, dtype: DType) => PretrainedModel;
+
+const padTokenId = (c: ConfigReader): number | null => (c.has("pad_token_id") ? c.int("pad_token_id") : null);
 
 /** Every supported "architectures" entry; adding one is a file in models/ and a line here. */
 const ARCHITECTURES = new Map<string, Builder>([
   ["LlamaForCausalLM", (c, d) => new LlamaForCausalLM(llamaConfigFrom(c, "llama"), d)],
   ["Qwen2ForCausalLM", (c, d) => new LlamaForCausalLM(llamaConfigFrom(c, "qwen2"), d)],
   ["MistralForCausalLM", (c, d) => new LlamaForCausalLM(llamaConfigFrom(c, "mistral"), d)],
+  [
+    "LlamaForSequenceClassification",
+    (c, d) =>
+      new LlamaForSequenceClassification(llamaConfigFrom(c, "llama"), c.numLabels(), padTokenId(c), d),
+  ],
+  [
+    "Qwen2ForSequenceClassification",
+    (c, d) =>
+      new LlamaForSequenceClassification(llamaConfigFrom(c, "qwen2"), c.numLabels(), padTokenId(c), d),
+  ],
   ["GPT2LMHeadModel", (c, d) => new Gpt2LMHeadModel(gpt2ConfigFrom(c), d)],
   ["BertModel", (c, d) => new BertFamilyModel(bertConfigFrom(c, "bert"), "encoder", d)],
   [
@@ -65,10 +77,12 @@ export function buildModel(
  */
 export function loadModel(
   dir: string,
-  { dtype = "float32" as DType, warn = console.warn } = {},
+  { dtype = "float32" as DType, warn = console.warn, config = {} as Record<string, unknown> } = {},
 ): PretrainedModel {
   const configFile = joinPath(dir, "config.json");
-  const model = buildModel(readJsonFile(configFile) as Record<string, unknown>, { file: configFile, dtype });
+  // config overrides fields of config.json, e.g. architectures and id2label to load a causal LM as a classifier.
+  const json = { ...(readJsonFile(configFile) as Record<string, unknown>), ...config };
+  const model = buildModel(json, { file: configFile, dtype });
   const own = model.stateDict();
   const seen = new Set<string>(model.tiedNames());
   noGrad(() => {

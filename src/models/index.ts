@@ -3,6 +3,6 @@ export { type CausalLM, type DecoderInput, KvCache } from "./causal-lm.js";
 export { type GenerateOptions, type Generative, generate } from "./generate.js";
 export { Gpt2LMHeadModel } from "./gpt2.js";
 export { buildModel, loadModel, registerArchitecture, saveModel, supportedArchitectures } from "./hf.js";
-export { type LlamaConfig, LlamaForCausalLM } from "./llama.js";
+export { type LlamaConfig, LlamaForCausalLM, LlamaForSequenceClassification } from "./llama.js";
 export { PretrainedModel } from "./pretrained.js";
 export { type ChatMessage, HFTokenizer } from "./tokenizer.js";

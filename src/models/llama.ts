@@ -136,7 +136,10 @@ class LlamaDecoderLayer extends Module {
   }
 }
 
+/** HF's LlamaModel: embeddings, decoder layers, final norm; returns the last hidden states. */
 class LlamaModel extends Module {
+  private readonly invFreq: Float64Array;
+
   constructor(c: LlamaConfig, dtype: DType) {
     super();
     this.registerModule("embed_tokens", new Embedding(c.vocabSize, c.hiddenSize, { dtype }));
@@ -145,12 +148,31 @@ class LlamaModel extends Module {
       new ModuleList(Array.from({ length: c.numLayers }, () => new LlamaDecoderLayer(c, dtype))),
     );
     this.registerModule("norm", new RMSNorm(c.hiddenSize, c.rmsNormEps, { dtype }));
+    this.invFreq = inverseFrequencies(c.rope);
+  }
+
+  forward(ids: Tensor, { attentionMask = null, cache = null }: DecoderInput = {}): Tensor {
+    const [batch, steps] = ids.shape;
+    const past = cache?.length ?? 0;
+    let x = run(this.child("embed_tokens"), ids);
+    const { cos, sin } = ropeTables(
+      this.invFreq,
+      positionIds(batch, steps, past, attentionMask),
+      batch,
+      steps,
+      x.dtype,
+    );
+    const layers = this.child("layers") as ModuleList<LlamaDecoderLayer>;
+    for (let i = 0; i < layers.length; i++)
+      x = layers.at(i).forward(x, { cos, sin, mask: attentionMask, cache, index: i });
+    return run(this.child("norm"), x);
   }
 }
 
+const ARCHITECTURE_NAMES = { llama: "Llama", qwen2: "Qwen2", mistral: "Mistral" } as const;
+
 /** HF's LlamaForCausalLM (model_type llama, qwen2, mistral), module names exactly as HF's. */
 export class LlamaForCausalLM extends PretrainedModel implements CausalLM {
-  private readonly invFreq: Float64Array;
   readonly architecture: string;
 
   constructor(
@@ -165,12 +187,7 @@ export class LlamaForCausalLM extends PretrainedModel implements CausalLM {
     );
     if (config.tieWordEmbeddings)
       head.setParam("weight", (this.getSubmodule("model.embed_tokens") as Embedding).weight);
-    this.invFreq = inverseFrequencies(config.rope);
-    this.architecture = {
-      llama: "LlamaForCausalLM",
-      qwen2: "Qwen2ForCausalLM",
-      mistral: "MistralForCausalLM",
-    }[config.modelType];
+    this.architecture = `${ARCHITECTURE_NAMES[config.modelType]}ForCausalLM`;
   }
 
   override checkpointName(name: string): string | null {
@@ -195,25 +212,61 @@ export class LlamaForCausalLM extends PretrainedModel implements CausalLM {
     return new KvCache(this.config.numLayers);
   }
 
-  /** The final hidden states [B, T, hidden]. */
-  hidden(ids: Tensor, { attentionMask = null, cache = null }: DecoderInput = {}): Tensor {
-    const [batch, steps] = ids.shape;
-    const past = cache?.length ?? 0;
-    let x = run(this.getSubmodule("model.embed_tokens"), ids);
-    const { cos, sin } = ropeTables(
-      this.invFreq,
-      positionIds(batch, steps, past, attentionMask),
-      batch,
-      steps,
-      x.dtype,
-    );
-    const layers = this.getSubmodule("model.layers") as ModuleList<LlamaDecoderLayer>;
-    for (let i = 0; i < layers.length; i++)
-      x = layers.at(i).forward(x, { cos, sin, mask: attentionMask, cache, index: i });
-    return run(this.getSubmodule("model.norm"), x);
+  forward(ids: Tensor, input: DecoderInput = {}): Tensor {
+    return run(this.child("lm_head"), (this.child("model") as LlamaModel).forward(ids, input));
+  }
+}
+
+/**
+ * HF's LlamaForSequenceClassification: the decoder, then "score" (no bias) on the hidden state of
+ * each sequence's last real token: the last position the attention mask keeps, else the one
+ * before the first pad_token_id, else the last position.
+ */
+export class LlamaForSequenceClassification extends PretrainedModel {
+  readonly architecture: string;
+
+  constructor(
+    readonly config: LlamaConfig,
+    readonly numLabels: number,
+    private readonly padTokenId: number | null,
+    dtype: DType = "float32",
+  ) {
+    super();
+    this.registerModule("model", new LlamaModel(config, dtype));
+    this.registerModule("score", new Linear(config.hiddenSize, numLabels, { bias: false, dtype }));
+    this.architecture = `${ARCHITECTURE_NAMES[config.modelType]}ForSequenceClassification`;
   }
 
-  forward(ids: Tensor, input: DecoderInput = {}): Tensor {
-    return run(this.child("lm_head"), this.hidden(ids, input));
+  override checkpointName(name: string): string | null {
+    // A causal-LM checkpoint's head has no use here.
+    if (name.endsWith("rotary_emb.inv_freq") || name === "lm_head.weight") return null;
+    return name;
+  }
+
+  override mayBeFresh(name: string): boolean {
+    return name.startsWith("score.");
+  }
+
+  private lastTokens(ids: Tensor, mask: Tensor | null): Int32Array {
+    const [batch, steps] = ids.shape;
+    const out = new Int32Array(batch);
+    for (let b = 0; b < batch; b++) {
+      let last = steps - 1;
+      if (mask) while (last > 0 && mask.data[b * steps + last] === 0) last--;
+      else if (this.padTokenId !== null) {
+        const firstPad = ids.data.subarray(b * steps, (b + 1) * steps).indexOf(this.padTokenId);
+        if (firstPad > 0) last = firstPad - 1;
+      }
+      out[b] = b * steps + last;
+    }
+    return out;
+  }
+
+  /** Class logits [B, labels]. */
+  forward(ids: Tensor, { attentionMask = null }: { attentionMask?: Tensor | null } = {}): Tensor {
+    const hidden = (this.child("model") as LlamaModel).forward(ids, { attentionMask });
+    const [b, t, d] = hidden.shape;
+    const last = T.indexSelect(T.reshape(hidden, [b * t, d]), 0, this.lastTokens(ids, attentionMask));
+    return run(this.child("score"), last);
   }
 }

@@ -1,5 +1,6 @@
 import type { AdapterConfigInput } from "../adapters/index.js";
 import { type JobOptions, prepareJob } from "./job.js";
+import { adapterStepHook, finishAdapter } from "./targets.js";
 import { Trainer } from "./trainer.js";
 
 /**
@@ -89,9 +90,7 @@ export async function compareMethods(base: JobOptions, options: CompareOptions):
           { ...base.train, lr, seed, outDir: null },
           job.tokenizer.padId,
           {
-            onStepBegin: (_, rng) => {
-              if (job.peft?.config().method === "dylora") job.peft.sampleRank(rng);
-            },
+            onStepBegin: job.peft ? adapterStepHook(job.peft) : undefined,
             onStep: () => {
               peak = Math.max(peak, process.memoryUsage().rss / 2 ** 20);
             },
@@ -103,7 +102,7 @@ export async function compareMethods(base: JobOptions, options: CompareOptions):
           const r = trainer.evaluate(examples);
           return r.accuracy ?? -r.loss;
         };
-        if (job.peft?.config().method === "dylora") job.peft.setRank(job.peft.config().r);
+        if (job.peft) finishAdapter(job.peft);
         parameters = job.peft ? job.peft.trainableSummary().trainable : job.model.parameters().length;
         valid.push(score(job.validation));
         scores.push(score(job.test.length ? job.test : job.validation));

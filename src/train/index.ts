@@ -11,13 +11,14 @@ export {
 } from "./optimizer.js";
 export { readRecords } from "./records.js";
 export { lrFactor, type ScheduleName } from "./schedule.js";
-export { adapterTarget, fullModelTarget } from "./targets.js";
+export { adapterStepHook, adapterTarget, finishAdapter, fullModelTarget } from "./targets.js";
 export {
   type Batch,
   type CausalLmData,
   type ClassificationData,
   collate,
   type Example,
+  examplesFromRecords,
   loadExamples,
   splitExamples,
   type TaskData,

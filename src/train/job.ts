@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { type AdapterConfigInput, getPeftModel, PeftModel } from "../adapters/index.js";
 import { HFTokenizer, loadModel, type PretrainedModel } from "../models/index.js";
 import { type Example, loadExamples, splitExamples, type TaskData } from "./tasks.js";
-import { adapterTarget, fullModelTarget } from "./targets.js";
+import { adapterStepHook, adapterTarget, finishAdapter, fullModelTarget } from "./targets.js";
 import {
   type EvalResult,
   type TrainConfig,
@@ -114,7 +114,7 @@ export interface JobResult {
 export async function trainJob(opts: JobOptions, hooks: TrainerHooks = {}): Promise<JobResult> {
   const job = await prepareJob(opts);
   const peft = job.peft;
-  const dylora = peft?.config().method === "dylora";
+  const stepHook = peft ? adapterStepHook(peft) : null;
   const trainer = new Trainer(
     job.target,
     job.train,
@@ -124,7 +124,7 @@ export async function trainJob(opts: JobOptions, hooks: TrainerHooks = {}): Prom
     {
       ...hooks,
       onStepBegin: (step, rng) => {
-        if (dylora) peft!.sampleRank(rng);
+        stepHook?.(step, rng);
         hooks.onStepBegin?.(step, rng);
       },
     },
@@ -133,7 +133,7 @@ export async function trainJob(opts: JobOptions, hooks: TrainerHooks = {}): Prom
   if (opts.resume) trainer.resume(opts.resume);
   const before = job.validation.length && !opts.resume ? trainer.evaluate(job.validation) : null;
   const stopped = await trainer.run();
-  if (dylora) peft!.setRank(peft!.config().r);
+  if (peft) finishAdapter(peft);
   const after = job.validation.length ? trainer.evaluate(job.validation) : null;
   const out = opts.train.outDir;
   const saved = out ? join(out, opts.full ? "model" : "adapter") : null;

@@ -1,6 +1,6 @@
 import type { PeftModel } from "../adapters/index.js";
 import { loadModel, type PretrainedModel, saveModel } from "../models/index.js";
-import { noGrad, type Tensor } from "../tensor/index.js";
+import { type Generator, noGrad, type Tensor } from "../tensor/index.js";
 import type { Batch } from "./tasks.js";
 import type { TrainTarget } from "./trainer.js";
 
@@ -15,6 +15,18 @@ export function adapterTarget(peft: PeftModel): TrainTarget {
     load: (dir) => peft.loadWeights(dir),
     train: (mode) => void peft.model.train(mode),
   };
+}
+
+/** The per-step hook an adapter needs from the trainer: DyLoRA draws its rank for the step. */
+export function adapterStepHook(peft: PeftModel): (step: number, rng: Generator) => void {
+  return (_, rng) => {
+    if (peft.config().method === "dylora") peft.sampleRank(rng);
+  };
+}
+
+/** After training, DyLoRA goes back to its full rank (the one saved and evaluated by default). */
+export function finishAdapter(peft: PeftModel): void {
+  if (peft.config().method === "dylora") peft.setRank(peft.config().r);
 }
 
 /** Full fine-tuning: every parameter trains; checkpoints hold the whole model as an HF folder. */

@@ -92,19 +92,36 @@ function pack(examples: Example[], maxLength: number): Example[] {
   return out;
 }
 
+/** Examples of a task from records in memory; `source` names them in errors. */
+export function examplesFromRecords(
+  records: Iterable<DataRecord>,
+  tok: TextEncoder,
+  data: TaskData,
+  source = "record",
+): Example[] {
+  const out: Example[] = [];
+  let n = 0;
+  for (const record of records) out.push(toExample(record, `${source} ${++n}`, tok, data));
+  return finish(out, data);
+}
+
 /** Reads a JSONL/CSV file (streamed) into examples of a task. */
 export async function loadExamples(path: string, tok: TextEncoder, data: TaskData): Promise<Example[]> {
   const out: Example[] = [];
-  for await (const { record, line } of readRecords(path)) {
-    const where = `${path}:${line}`;
-    out.push(
-      data.kind === "causal-lm"
-        ? causalExample(record, where, tok, data)
-        : classExample(record, where, tok, data),
-    );
-  }
+  for await (const { record, line } of readRecords(path))
+    out.push(toExample(record, `${path}:${line}`, tok, data));
   if (out.length === 0) throw new Error(`${path}: no records`);
-  return data.kind === "causal-lm" && data.pack ? pack(out, data.maxLength) : out;
+  return finish(out, data);
+}
+
+function toExample(record: DataRecord, where: string, tok: TextEncoder, data: TaskData): Example {
+  return data.kind === "causal-lm"
+    ? causalExample(record, where, tok, data)
+    : classExample(record, where, tok, data);
+}
+
+function finish(examples: Example[], data: TaskData): Example[] {
+  return data.kind === "causal-lm" && data.pack ? pack(examples, data.maxLength) : examples;
 }
 
 /** A seeded split: the first (1 − ratio) of a shuffled order for training, the rest for validation. */
