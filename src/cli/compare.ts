@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Table from "cli-table3";
 import type { Command } from "commander";
+import { DEFAULT_MODEL_DIR, SPAM_CLASSIFIER_CONFIG, SPAM_LABELS, writeSpamSplits } from "../demo/spam.js";
 import { type CompareRow, compareMethods, DEFAULT_VARIANTS, type JobOptions } from "../train/index.js";
 import { addJobOptions, resolveOptions, toJobOptions } from "./job-options.js";
 import { lineChartSvg } from "./plot.js";
@@ -101,7 +103,22 @@ export function registerCompare(program: Command): void {
     .option("--lrs <list>", "learning rates to sweep", "1e-3,3e-3")
     .option("--test <file>", "test data (default: the validation split)")
     .action(async () => {
-      const o = resolveOptions(cmd);
+      const o = resolveOptions(cmd, { required: [] });
+      // Without --model and --data: the built-in default, the built-in model on the SpamAssassin split.
+      if (!o.model && !o.data) {
+        const splits = writeSpamSplits(join(tmpdir(), `morelora-spam-${process.pid}`));
+        Object.assign(o, {
+          model: DEFAULT_MODEL_DIR,
+          modelConfig: SPAM_CLASSIFIER_CONFIG,
+          data: splits.train,
+          validation: splits.validation,
+          task: "classification",
+          labels: SPAM_LABELS,
+        });
+        o.test ??= splits.test;
+        if (cmd.getOptionValueSource("maxLength") !== "cli") o.maxLength = 96;
+      } else if (!o.model || !o.data)
+        throw new Error("--model and --data go together (leave both out for the built-in spam task)");
       const seeds = Number(o.seeds);
       if (!Number.isInteger(seeds) || seeds < 1)
         throw new Error(`--seeds expects a positive integer, got "${o.seeds}"`);

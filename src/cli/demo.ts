@@ -22,41 +22,68 @@ export function registerDemo(program: Command): void {
       DEFAULT_SPAM_DEMO.method,
     )
     .option("--steps <n>", "training steps", positiveInt("--steps"), DEFAULT_SPAM_DEMO.steps)
-    .option("--seed <n>", "random seed", positiveInt("--seed"), DEFAULT_SPAM_DEMO.seed)
+    .option("--seed <n>", "random seed", (v) => Number(v), DEFAULT_SPAM_DEMO.seed)
+    .option(
+      "--train-examples <n>",
+      "training messages used",
+      positiveInt("--train-examples"),
+      DEFAULT_SPAM_DEMO.trainExamples,
+    )
+    .option(
+      "--test-examples <n>",
+      "test messages evaluated (default: the whole test split)",
+      positiveInt("--test-examples"),
+    )
     .option("--out <dir>", "where the adapter and the loss plot go", "morelora-demo")
     .option("--quiet", "no progress output")
-    .action(async (opts: { method: string; steps: number; seed: number; out: string; quiet?: boolean }) => {
-      const started = performance.now();
-      const warning = coretypeWarning();
-      if (warning && !opts.quiet) console.warn(warning);
-      console.log(
-        `morelora demo: the built-in model (a 2.6M-parameter Llama pretrained on Moby-Dick and State of the Union addresses)`,
-      );
-      console.log(
-        `fine-tuned as a spam filter on SpamAssassin with ${opts.method}, backend ${getBackend().name}`,
-      );
-      const shown: { bar: Progress | null } = { bar: null };
-      const result = await runSpamDemo(
-        { method: opts.method, steps: opts.steps, seed: opts.seed },
-        {
-          onStep: (step, total, loss) => {
-            shown.bar ??= progress("train", total, { quiet: opts.quiet });
-            shown.bar.update(step, { loss: loss.toFixed(4) });
+    .action(
+      async (opts: {
+        method: string;
+        steps: number;
+        seed: number;
+        trainExamples: number;
+        testExamples?: number;
+        out: string;
+        quiet?: boolean;
+      }) => {
+        const started = performance.now();
+        const warning = coretypeWarning();
+        if (warning && !opts.quiet) console.warn(warning);
+        console.log(
+          `morelora demo: the built-in model (a 2.6M-parameter Llama pretrained on Moby-Dick and State of the Union addresses)`,
+        );
+        console.log(
+          `fine-tuned as a spam filter on SpamAssassin with ${opts.method}, backend ${getBackend().name}`,
+        );
+        const shown: { bar: Progress | null } = { bar: null };
+        const result = await runSpamDemo(
+          {
+            method: opts.method,
+            steps: opts.steps,
+            seed: opts.seed,
+            trainExamples: opts.trainExamples,
+            testExamples: opts.testExamples ?? null,
           },
-        },
-      );
-      shown.bar?.stop();
-      makeDir(opts.out);
-      const adapter = join(opts.out, "adapter");
-      result.peft.save(adapter);
-      const plot = writeCurves(opts.out, result.trainer.history);
-      const { trainable } = result.peft.trainableSummary();
-      console.log(
-        `trained ${trainable.toLocaleString("en-US")} parameters on ${result.trainCount} messages; tested on ${result.testCount}`,
-      );
-      console.log(
-        `test accuracy: ${pct(result.before.accuracy)} before, ${pct(result.after.accuracy)} after (F1 ${pct(result.before.f1)} -> ${pct(result.after.f1)})`,
-      );
-      console.log(`wrote ${adapter} and ${plot} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-    });
+          {
+            onStep: (step, total, loss) => {
+              shown.bar ??= progress("train", total, { quiet: opts.quiet });
+              shown.bar.update(step, { loss: loss.toFixed(4) });
+            },
+          },
+        );
+        shown.bar?.stop();
+        makeDir(opts.out);
+        const adapter = join(opts.out, "adapter");
+        result.peft.save(adapter);
+        const plot = writeCurves(opts.out, result.trainer.history);
+        const { trainable } = result.peft.trainableSummary();
+        console.log(
+          `trained ${trainable.toLocaleString("en-US")} parameters on ${result.trainCount} messages; tested on ${result.testCount}`,
+        );
+        console.log(
+          `test accuracy: ${pct(result.before.accuracy)} before, ${pct(result.after.accuracy)} after (F1 ${pct(result.before.f1)} -> ${pct(result.after.f1)})`,
+        );
+        console.log(`wrote ${adapter} and ${plot} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      },
+    );
 }

@@ -275,7 +275,7 @@ export function addJobOptions(cmd: Command, { train }: { train: boolean }): Comm
 }
 
 /** Options from defaults, then the config file, then flags given on the command line. */
-export function resolveOptions(cmd: Command): Record<string, unknown> {
+export function resolveOptions(cmd: Command, { required = ["model", "data"] } = {}): Record<string, unknown> {
   const values = cmd.opts();
   const merged: Record<string, unknown> = { ...values };
   if (values.config) {
@@ -295,7 +295,7 @@ export function resolveOptions(cmd: Command): Record<string, unknown> {
       if (cmd.getOptionValueSource(k) !== "cli") merged[k] = v;
     }
   }
-  for (const key of ["model", "data"])
+  for (const key of required)
     if (!merged[key]) throw new Error(`--${key} is required (on the command line or in --config)`);
   return merged;
 }

@@ -26,7 +26,7 @@ export function defaultModelConfig(vocabSize: number): Record<string, unknown> {
     bos_token_id: null,
     eos_token_id: 0,
     pad_token_id: 1,
-    torch_dtype: "float32",
+    torch_dtype: "bfloat16",
   };
 }
 
@@ -99,6 +99,7 @@ export async function pretrainDefault(o: PretrainOptions): Promise<{ validationL
     { onLog: o.onLog },
   );
   await trainer.run();
-  saveModel(model, outDir);
+  // Stored as bfloat16 (half the size; loaded back as float32).
+  saveModel(model, outDir, { dtype: "BF16" });
   return { validationLoss: trainer.evaluate(validation).loss };
 }

@@ -1,12 +1,15 @@
 import { fileURLToPath } from "node:url";
 import { getPeftModel, type PeftModel } from "../adapters/index.js";
+import { joinPath, makeDir, writeTextFile } from "../io/index.js";
 import { HFTokenizer, loadModel } from "../models/index.js";
+import { Generator } from "../tensor/index.js";
 import {
   adapterStepHook,
   adapterTarget,
   type EvalResult,
   examplesFromRecords,
   finishAdapter,
+  shuffled,
   type TrainerHooks,
   Trainer,
   variantConfig,
@@ -17,6 +20,36 @@ import { spamRecords } from "./corpus.js";
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL("../../../assets/morelora-default", import.meta.url));
 
 export const SPAM_LABELS = ["ham", "spam"];
+
+/** The built-in model seen as a spam/ham classifier (a fresh "score" head on the pretrained decoder). */
+export const SPAM_CLASSIFIER_CONFIG = {
+  architectures: ["LlamaForSequenceClassification"],
+  id2label: { 0: "ham", 1: "spam" },
+};
+
+/**
+ * Writes the fixed SpamAssassin split as train/validation/test JSONL files (fields text, label)
+ * into dir, texts clipped to maxChars; returns their paths.
+ */
+export function writeSpamSplits(
+  dir: string,
+  maxChars = 1024,
+): { train: string; validation: string; test: string } {
+  makeDir(dir);
+  const paths = {
+    train: joinPath(dir, "train.jsonl"),
+    validation: joinPath(dir, "validation.jsonl"),
+    test: joinPath(dir, "test.jsonl"),
+  };
+  const records = spamRecords();
+  for (const split of ["train", "validation", "test"] as const) {
+    const lines = records
+      .filter((r) => r.split === split)
+      .map((r) => JSON.stringify({ text: r.text.slice(0, maxChars), label: r.label }));
+    writeTextFile(paths[split], `${lines.join("\n")}\n`);
+  }
+  return paths;
+}
 
 export interface SpamDemoOptions {
   /** A method or variant ("dora", "hadamard:tanh", "lora:better"). */
@@ -67,18 +100,18 @@ export async function runSpamDemo(
   modelDir = DEFAULT_MODEL_DIR,
 ): Promise<SpamDemoResult> {
   const o = { ...DEFAULT_SPAM_DEMO, ...options };
-  const model = loadModel(modelDir, {
-    config: { architectures: ["LlamaForSequenceClassification"], id2label: { 0: "ham", 1: "spam" } },
-    warn: () => {},
-  });
+  const model = loadModel(modelDir, { config: SPAM_CLASSIFIER_CONFIG, warn: () => {} });
   const tok = HFTokenizer.load(modelDir);
   const records = spamRecords();
-  // Long mails are cut to a few characters per token before tokenizing; only maxLength tokens are kept.
-  const clip = (split: string, n: number | null) =>
-    records
-      .filter((r) => r.split === split)
+  // A seeded sample of each split (the corpus is ordered by group, all ham first); long mails are
+  // cut to a few characters per token before tokenizing, as only maxLength tokens are kept.
+  const clip = (split: string, n: number | null) => {
+    const rows = records.filter((r) => r.split === split);
+    const order = shuffled(rows.length, new Generator(o.seed + 1));
+    return order
       .slice(0, n ?? undefined)
-      .map((r) => ({ text: r.text.slice(0, o.maxLength * 8), label: r.label }));
+      .map((i) => ({ text: rows[i].text.slice(0, o.maxLength * 8), label: rows[i].label }));
+  };
   const data = {
     kind: "classification",
     textField: "text",

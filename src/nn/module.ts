@@ -182,9 +182,16 @@ export class Module {
 
   /** Converts every parameter and float buffer to another float dtype (new storage). */
   toDType(dtype: DType): this {
+    // A tensor shared by two modules (tied embeddings) stays shared after conversion.
+    const converted = new Map<Tensor, Tensor>();
+    const once = (t: Tensor): Tensor => {
+      let c = converted.get(t);
+      if (!c) converted.set(t, (c = convert(t, dtype)));
+      return c;
+    };
     for (const [, m] of this.namedModules()) {
-      for (const [name, t] of m.params) if (t) m.setParam(name, convert(t, dtype));
-      for (const [name, t] of m.buffers) if (t.isFloat) m.buffers.set(name, convert(t, dtype));
+      for (const [name, t] of m.params) if (t) m.setParam(name, once(t));
+      for (const [name, t] of m.buffers) if (t.isFloat) m.buffers.set(name, once(t));
     }
     return this;
   }

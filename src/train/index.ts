@@ -20,6 +20,7 @@ export {
   type Example,
   examplesFromRecords,
   loadExamples,
+  shuffled,
   splitExamples,
   type TaskData,
   taskLoss,

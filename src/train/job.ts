@@ -35,6 +35,8 @@ export interface JobOptions {
   resume?: string | null;
   /** A held-out test file (reported by compare and demo). */
   testFile?: string | null;
+  /** Fields that override the model's config.json (e.g. a causal LM loaded as a classifier). */
+  modelConfig?: Record<string, unknown>;
 }
 
 function taskData(opts: JobOptions, model: PretrainedModel): TaskData {
@@ -80,7 +82,7 @@ export interface PreparedJob {
 
 /** Loads the model, tokenizer and data, and wraps the model for training. */
 export async function prepareJob(opts: JobOptions): Promise<PreparedJob> {
-  const model = loadModel(opts.model);
+  const model = loadModel(opts.model, { config: opts.modelConfig, warn: () => {} });
   const tokenizer = HFTokenizer.load(opts.model);
   const data = taskData(opts, model);
   const all = await loadExamples(opts.data, tokenizer, data);
@@ -143,7 +145,7 @@ export async function trainJob(opts: JobOptions, hooks: TrainerHooks = {}): Prom
 
 /** Evaluates a model (with an adapter folder, if given) on a data file. */
 export async function evalJob(opts: JobOptions & { adapterDir?: string | null }): Promise<EvalResult> {
-  const model = loadModel(opts.model);
+  const model = loadModel(opts.model, { config: opts.modelConfig });
   const tokenizer = HFTokenizer.load(opts.model);
   const data = taskData(opts, model);
   const examples = await loadExamples(opts.data, tokenizer, data);

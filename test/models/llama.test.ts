@@ -148,6 +148,17 @@ describe("Llama family", () => {
     }
   });
 
+  it("keeps tied embeddings tied through a dtype change", () => {
+    const config = { ...LLAMA_CONFIG, tie_word_embeddings: true };
+    const model = loadModel(writeFolder(tmp(), config, randomTensors(llamaShapes(config), 8))).toDType(
+      "float64",
+    ) as LlamaForCausalLM;
+    assert.equal(
+      model.getSubmodule("lm_head").param("weight"),
+      model.getSubmodule("model.embed_tokens").param("weight"),
+    );
+  });
+
   it("names the problem in a bad folder", () => {
     const dir = writeFolder(tmp(), LLAMA_CONFIG, randomTensors(llamaShapes(LLAMA_CONFIG), 3));
     const shapes = llamaShapes(LLAMA_CONFIG);
