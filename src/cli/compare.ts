@@ -117,6 +117,7 @@ export function registerCompare(program: Command): void {
         });
         o.test ??= splits.test;
         if (cmd.getOptionValueSource("maxLength") !== "cli") o.maxLength = 96;
+        if (cmd.getOptionValueSource("batchSize") !== "cli") o.batchSize = 16;
       } else if (!o.model || !o.data)
         throw new Error("--model and --data go together (leave both out for the built-in spam task)");
       const seeds = Number(o.seeds);

@@ -329,6 +329,7 @@ export function toJobOptions(o: Record<string, unknown>): JobOptions {
       "pack",
       "full",
       "resume",
+      "modelConfig",
     ]) as unknown as JobOptions),
     valRatio: (o.valRatio as number) ?? 0,
     pack: Boolean(o.pack),

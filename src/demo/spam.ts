@@ -29,7 +29,7 @@ export const SPAM_CLASSIFIER_CONFIG = {
 
 /**
  * Writes the fixed SpamAssassin split as train/validation/test JSONL files (fields text, label)
- * into dir, texts clipped to maxChars; returns their paths.
+ * into dir, texts clipped to maxChars, validation sampled down to maxValidation; returns their paths.
  */
 export function writeSpamSplits(
   dir: string,

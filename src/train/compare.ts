@@ -1,5 +1,6 @@
 import type { AdapterConfigInput } from "../adapters/index.js";
 import { type JobOptions, prepareJob } from "./job.js";
+import type { Example } from "./tasks.js";
 import { adapterStepHook, finishAdapter } from "./targets.js";
 import { Trainer } from "./trainer.js";
 
@@ -66,6 +67,7 @@ const meanStd = (xs: number[]): { mean: number; std: number } => {
 /** Trains every variant with equal settings over seeds and a learning-rate sweep; one row per variant (and DyLoRA rank). */
 export async function compareMethods(base: JobOptions, options: CompareOptions): Promise<CompareRow[]> {
   const rows: CompareRow[] = [];
+  const examples = new Map<string, Example[]>();
   for (const variant of options.variants) {
     const perLr: (CompareRow & { valid: number; extra: Map<number, number[]> })[] = [];
     for (const lr of options.lrs) {
@@ -77,12 +79,15 @@ export async function compareMethods(base: JobOptions, options: CompareOptions):
       const started = performance.now();
       for (let seed = 0; seed < options.seeds; seed++) {
         options.onRun?.(variant, lr, seed);
-        const job = await prepareJob({
-          ...base,
-          testFile: options.testFile,
-          adapter: { ...base.adapter, ...variantConfig(variant) },
-          train: { ...base.train, lr, seed, outDir: null },
-        } as JobOptions);
+        const job = await prepareJob(
+          {
+            ...base,
+            testFile: options.testFile,
+            adapter: { ...base.adapter, ...variantConfig(variant) },
+            train: { ...base.train, lr, seed, outDir: null },
+          } as JobOptions,
+          examples,
+        );
         const trainer = new Trainer(
           job.target,
           job.train,

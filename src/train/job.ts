@@ -81,13 +81,22 @@ export interface PreparedJob {
 }
 
 /** Loads the model, tokenizer and data, and wraps the model for training. */
-export async function prepareJob(opts: JobOptions): Promise<PreparedJob> {
+export async function prepareJob(opts: JobOptions, cache?: Map<string, Example[]>): Promise<PreparedJob> {
   const model = loadModel(opts.model, { config: opts.modelConfig, warn: () => {} });
   const tokenizer = HFTokenizer.load(opts.model);
   const data = taskData(opts, model);
-  const all = await loadExamples(opts.data, tokenizer, data);
+  // Runs that share files and task settings (compare) tokenize them once.
+  const load = async (file: string): Promise<Example[]> => {
+    const key = JSON.stringify([file, data]);
+    const hit = cache?.get(key);
+    if (hit) return hit;
+    const examples = await loadExamples(file, tokenizer, data);
+    cache?.set(key, examples);
+    return examples;
+  };
+  const all = await load(opts.data);
   const split = opts.validation
-    ? { train: all, validation: await loadExamples(opts.validation, tokenizer, data) }
+    ? { train: all, validation: await load(opts.validation) }
     : opts.valRatio > 0
       ? splitExamples(all, opts.valRatio, opts.train.seed ?? 0)
       : { train: all, validation: [] };
@@ -98,7 +107,7 @@ export async function prepareJob(opts: JobOptions): Promise<PreparedJob> {
     peft = getPeftModel(model, { ...opts.adapter, seed: opts.train.seed ?? 0 });
     target = adapterTarget(peft);
   }
-  const test = opts.testFile ? await loadExamples(opts.testFile, tokenizer, data) : [];
+  const test = opts.testFile ? await load(opts.testFile) : [];
   const numClasses = data.kind === "classification" ? data.labels.length : 0;
   return { model, peft, tokenizer, target, ...split, test, numClasses };
 }
