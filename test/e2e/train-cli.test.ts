@@ -1,28 +1,16 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { repoRoot } from "../fixtures.js";
-import {
-  LLAMA_CONFIG,
-  llamaShapes,
-  randomTensors,
-  writeFolder,
-  writeWordTokenizer,
-} from "../support/hf-folders.js";
+import { tinyLlamaFolder } from "../support/hf-folders.js";
 
 const cli = join(repoRoot(), "build", "src", "cli", "main.js");
 const run = (...args: string[]) => spawnSync("node", [cli, ...args], { encoding: "utf8" });
 
 function folder(): string {
-  const dir = writeFolder(
-    mkdtempSync(join(tmpdir(), "morelora-cli-")),
-    LLAMA_CONFIG,
-    randomTensors(llamaShapes(LLAMA_CONFIG), 12, 0.3),
-  );
-  writeWordTokenizer(dir, ["the", "cat", "sat", "on", "mat", "a", "dog", "ran"]);
+  const dir = tinyLlamaFolder(["the", "cat", "sat", "on", "mat", "a", "dog", "ran"], 12, 0.3);
   const texts = ["the cat sat on the mat", "a dog ran", "the dog sat on a mat", "a cat ran", "the mat sat"];
   writeFileSync(join(dir, "d.jsonl"), texts.map((text) => JSON.stringify({ text })).join("\n"));
   return dir;

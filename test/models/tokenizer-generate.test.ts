@@ -1,30 +1,18 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { generate, HFTokenizer, type LlamaForCausalLM, loadModel } from "../../src/models/index.js";
 import { repoRoot } from "../fixtures.js";
-import {
-  LLAMA_CONFIG,
-  llamaShapes,
-  randomTensors,
-  writeFolder,
-  writeWordTokenizer,
-} from "../support/hf-folders.js";
+import { tinyLlamaFolder } from "../support/hf-folders.js";
 
 const WORDS = ["the", "cat", "sat", "on", "mat", "a", "dog", "ran", "hello", "world"];
 const cli = join(repoRoot(), "build", "src", "cli", "main.js");
 
 function modelFolder(): string {
-  const dir = writeFolder(
-    mkdtempSync(join(tmpdir(), "morelora-gen-")),
-    LLAMA_CONFIG,
-    randomTensors(llamaShapes(LLAMA_CONFIG), 7, 0.5),
-  );
-  writeWordTokenizer(dir, WORDS);
-  return dir;
+  return tinyLlamaFolder(WORDS, 7, 0.5);
 }
 
 describe("tokenizers", () => {

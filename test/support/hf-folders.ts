@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { saveSafetensors } from "../../src/io/index.js";
 import { Generator, type Tensor } from "../../src/tensor/index.js";
@@ -88,6 +89,17 @@ export function llamaShapes(
     }
   }
   return shapes;
+}
+
+/** A random tiny Llama (LLAMA_CONFIG) with a word-level tokenizer over words, in a new temporary folder. */
+export function tinyLlamaFolder(words: string[], seed: number, std: number): string {
+  const dir = writeFolder(
+    mkdtempSync(join(tmpdir(), "morelora-llama-")),
+    LLAMA_CONFIG,
+    randomTensors(llamaShapes(LLAMA_CONFIG), seed, std),
+  );
+  writeWordTokenizer(dir, words);
+  return dir;
 }
 
 /** A word-level tokenizer.json (HF tokenizers' format) over the given words, with <unk>, <s>, </s>. */

@@ -19,20 +19,13 @@ import {
   TrainingError,
 } from "../../src/train/index.js";
 import { assertClose } from "../helpers.js";
-import {
-  LLAMA_CONFIG,
-  llamaShapes,
-  randomTensors,
-  writeFolder,
-  writeWordTokenizer,
-} from "../support/hf-folders.js";
+import { tinyLlamaFolder } from "../support/hf-folders.js";
 
 const WORDS = ["the", "cat", "sat", "on", "mat", "a", "dog", "ran", "to", "park", "big", "red"];
 const tmp = (): string => mkdtempSync(join(tmpdir(), "morelora-train-"));
 
 function setup(): { dir: string; tok: HFTokenizer; data: string } {
-  const dir = writeFolder(tmp(), LLAMA_CONFIG, randomTensors(llamaShapes(LLAMA_CONFIG), 11, 0.3));
-  writeWordTokenizer(dir, WORDS);
+  const dir = tinyLlamaFolder(WORDS, 11, 0.3);
   const lines = [
     "the cat sat on the mat",
     "a dog ran to the park",
