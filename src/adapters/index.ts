@@ -16,4 +16,5 @@ export type { AdapterMethod, InitKind, MethodContext, MethodInstance } from "./m
 export { METHODS } from "./methods/index.js";
 export { fromPeftConfig, peftTypeOf, toPeftConfig } from "./peft-config.js";
 export { getPeftModel, PeftModel, type TrainableSummary } from "./peft-model.js";
+export { matchesSavedModule, SEQ_CLS_HEAD_NAMES } from "./saved-modules.js";
 export { WeightView } from "./view.js";

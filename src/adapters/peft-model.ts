@@ -8,7 +8,7 @@ import { assignAdapterTensors, readAdapterFolder, saveAdapter } from "./format.j
 import { findTargets, replaceAt, wrapModule } from "./inject.js";
 import { AdapterLayer } from "./layer.js";
 import { METHODS } from "./methods/index.js";
-import { ModulesToSaveLayer } from "./saved-modules.js";
+import { matchesSavedModule, ModulesToSaveLayer, SEQ_CLS_HEAD_NAMES } from "./saved-modules.js";
 
 export interface TrainableSummary {
   trainable: number;
@@ -106,11 +106,13 @@ export class PeftModel<M extends Module = Module> {
       .namedModules()
       .map(([p]) => p)
       .filter((p) => p && !p.includes(".modules_to_save.") && !p.endsWith(".original_module"));
-    return config.modulesToSave.flatMap((name) => {
-      const hits = paths.filter((p) => p === name || p.endsWith(`.${name}`));
-      if (hits.length === 0) throw new Error(`modulesToSave: no module named "${name}"`);
-      return hits;
-    });
+    for (const name of config.modulesToSave) {
+      if (!SEQ_CLS_HEAD_NAMES.includes(name) && !paths.some((p) => matchesSavedModule(p, [name])))
+        throw new Error(`modulesToSave: no module path ends with "${name}"`);
+    }
+    const hits = paths.filter((p) => matchesSavedModule(p, config.modulesToSave));
+    // A match inside another match is already saved whole with it.
+    return hits.filter((p) => !hits.some((q) => p.startsWith(`${q}.`)));
   }
 
   /** Adapter layers by path. */

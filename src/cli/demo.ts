@@ -2,7 +2,13 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { getBackend } from "../backend/index.js";
 import { coretypeWarning } from "../backend/native.js";
-import { DEFAULT_SPAM_DEMO, runSpamDemo } from "../demo/spam.js";
+import {
+  DEFAULT_MODEL_DIR,
+  DEFAULT_SPAM_DEMO,
+  runSpamDemo,
+  SPAM_LABELS,
+  writeSpamSplits,
+} from "../demo/spam.js";
 import { makeDir } from "../io/index.js";
 import { positiveInt } from "./args.js";
 import { type Progress, progress } from "./progress.js";
@@ -84,6 +90,10 @@ export function registerDemo(program: Command): void {
           `test accuracy: ${pct(result.before.accuracy)} before, ${pct(result.after.accuracy)} after (F1 ${pct(result.before.f1)} -> ${pct(result.after.f1)})`,
         );
         console.log(`wrote ${adapter} and ${plot} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+        const { test } = writeSpamSplits(join(opts.out, "data"));
+        console.log(
+          `evaluate it: morelora eval --model ${DEFAULT_MODEL_DIR} --data ${test} --task classification --labels ${SPAM_LABELS.join(",")} --adapter ${adapter}`,
+        );
       },
     );
 }

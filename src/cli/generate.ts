@@ -1,6 +1,9 @@
 import type { Command } from "commander";
 import { PeftModel } from "../adapters/index.js";
-import { generate, type Generative, HFTokenizer, loadModel } from "../models/index.js";
+import { generate, type Generative, HFTokenizer, loadModel, type PretrainedModel } from "../models/index.js";
+import * as T from "../tensor/index.js";
+import { noGrad } from "../tensor/index.js";
+import { loadTaskModel } from "../train/index.js";
 import { positiveInt } from "./args.js";
 
 function probability(flag: string) {
@@ -29,6 +32,17 @@ interface GenerateFlags {
   topP?: number;
   seed: number;
   chat?: boolean;
+  labels?: string[];
+}
+
+/** A classifier's answer for one text: each label with its probability, most likely first. */
+function predict(model: PretrainedModel, tokenizer: HFTokenizer, text: string): void {
+  const ids = T.tensor([tokenizer.encode(text)], { dtype: "int32" });
+  const logits = noGrad(() => (model as unknown as { forward(ids: T.Tensor): T.Tensor }).forward(ids));
+  const probs = T.softmax(logits, -1).data;
+  const id2label = (model.hfConfig.id2label ?? {}) as Record<string, string>;
+  const rows = Array.from(probs, (p, i) => [id2label[String(i)] ?? `LABEL_${i}`, p] as const);
+  for (const [label, p] of rows.sort((a, b) => b[1] - a[1])) console.log(`${label}\t${p.toFixed(4)}`);
 }
 
 export function registerGenerate(program: Command): void {
@@ -44,12 +58,23 @@ export function registerGenerate(program: Command): void {
     .option("--top-p <p>", "sample within probability mass p", probability("--top-p"))
     .option("--seed <n>", "random seed for sampling", (v) => Number(v), 0)
     .option("--chat", "wrap the prompt in the tokenizer's chat template as a user message")
+    .option(
+      "--labels <a,b>",
+      "classify instead: load a causal LM as its classifier for these labels (with an adapter that trained the head); a classifier folder needs no flag",
+      (v) => v.split(","),
+    )
     .action((opts: GenerateFlags) => {
       const tokenizer = HFTokenizer.load(opts.model);
-      const model = loadModel(opts.model);
+      const model = opts.labels
+        ? loadTaskModel({ model: opts.model, task: "classification", labels: opts.labels })
+        : loadModel(opts.model);
+      if (opts.adapter) PeftModel.load(model, opts.adapter);
+      if (model.architecture.endsWith("ForSequenceClassification")) {
+        predict(model, tokenizer, opts.prompt);
+        return;
+      }
       if (!("newCache" in model))
         throw new Error(`--model: ${model.architecture} is not a causal language model`);
-      if (opts.adapter) PeftModel.load(model, opts.adapter);
       const text = opts.chat
         ? tokenizer.applyChatTemplate([{ role: "user", content: opts.prompt }])
         : opts.prompt;

@@ -44,6 +44,7 @@ export {
   type JobOptions,
   type JobResult,
   jobTrainer,
+  loadTaskModel,
   type PreparedJob,
   prepareJob,
   trainJob,
