@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
-import { METHOD_NAMES } from "../adapters/index.js";
+import { methodNames } from "../adapters/index.js";
 import type { JobOptions } from "../train/index.js";
 
 type Parse = (value: string) => unknown;
@@ -94,8 +94,8 @@ const OPTIONS: { flag: string; key: string; help: string; parse?: Parse; def?: u
     {
       flag: "--method <name>",
       key: "method",
-      help: `adapter method: ${METHOD_NAMES.join(", ")}`,
-      parse: oneOf("--method", METHOD_NAMES),
+      help: `adapter method: ${methodNames().join(", ")}`,
+      parse: oneOf("--method", methodNames()),
       def: "lora",
       train: true,
     },

@@ -65,6 +65,8 @@ export interface TrainTarget {
   beginStep?(step: number, rng: Generator): void;
   /** When the training loop ends (DyLoRA goes back to the rank it saves and evaluates). */
   endTraining?(): void;
+  /** Parameters that take no weight decay besides biases and norms (DoRA's magnitudes). */
+  noWeightDecay?(name: string): boolean;
 }
 
 export interface LogEntry {
@@ -138,7 +140,7 @@ export class Trainer {
     this.numClasses = options.numClasses ?? 0;
     this.config = { ...DEFAULT_TRAIN_CONFIG, ...options.config };
     if (train.length === 0) throw new Error("training set is empty");
-    const groups = defaultParamGroups(target.parameters());
+    const groups = defaultParamGroups(target.parameters(), target.noWeightDecay);
     const c = this.config;
     this.optimizer =
       c.optimizer === "sgd"
