@@ -256,10 +256,16 @@ const OPTIONS: { flag: string; key: string; help: string; parse?: Parse; def?: u
     {
       flag: "--out <dir>",
       key: "out",
-      help: "output folder (adapter, checkpoints, metrics, plots)",
+      help: "output folder (adapter, checkpoints, metrics, plots); default: a fresh runs/<time>",
       train: true,
     },
     { flag: "--resume <dir>", key: "resume", help: "continue from a checkpoint folder", train: true },
+    {
+      flag: "--overwrite",
+      key: "overwrite",
+      help: "replace an earlier run in --out instead of refusing",
+      train: true,
+    },
   ];
 
 /** Adds train's (or eval's) options to a command, plus --config and --quiet. */

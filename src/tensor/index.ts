@@ -6,6 +6,6 @@ export * from "./ops/matmul.js";
 export * from "./ops/nn.js";
 export * from "./ops/reduce.js";
 export * from "./ops/shape.js";
-export { Generator } from "./random.js";
+export { Generator, type GeneratorState } from "./random.js";
 export { broadcastShapes } from "./shape-utils.js";
 export { allocate, type DType, formatShape, type GradFn, type Storage, shapeSize, Tensor } from "./tensor.js";

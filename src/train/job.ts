@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { type AdapterConfigInput, getPeftModel, PeftModel } from "../adapters/index.js";
+import { writeDirAtomic } from "../io/index.js";
 import { HFTokenizer, loadModel, type PretrainedModel } from "../models/index.js";
 import { type Example, loadExamples, splitExamples, type TaskData } from "./tasks.js";
 import { adapterStepHook, adapterTarget, finishAdapter, fullModelTarget } from "./targets.js";
@@ -144,11 +145,13 @@ export async function trainJob(opts: JobOptions, hooks: TrainerHooks = {}): Prom
   if (opts.resume) trainer.resume(opts.resume);
   const before = job.validation.length && !opts.resume ? trainer.evaluate(job.validation) : null;
   const stopped = await trainer.run();
+  // Interrupted: the checkpoint holds the work; the final evaluation and result wait for --resume.
+  if (stopped === "interrupted") return { stopped, trainer, before, after: null, saved: null };
   if (peft) finishAdapter(peft);
   const after = job.validation.length ? trainer.evaluate(job.validation) : null;
   const out = opts.train.outDir;
   const saved = out ? join(out, opts.full ? "model" : "adapter") : null;
-  if (saved) job.target.save(saved);
+  if (saved) writeDirAtomic(saved, (d) => job.target.save(d));
   return { stopped, trainer, before, after, saved };
 }
 

@@ -1,6 +1,6 @@
 import type { PeftModel } from "../adapters/index.js";
 import { loadModel, type PretrainedModel, saveModel } from "../models/index.js";
-import { type Generator, noGrad, type Tensor } from "../tensor/index.js";
+import { type Generator, type GeneratorState, noGrad, type Tensor } from "../tensor/index.js";
 import type { Batch } from "./tasks.js";
 import type { TrainTarget } from "./trainer.js";
 
@@ -14,6 +14,22 @@ export function adapterTarget(peft: PeftModel): TrainTarget {
     save: (dir) => peft.save(dir),
     load: (dir) => peft.loadWeights(dir),
     train: (mode) => void peft.model.train(mode),
+    randomState: () => {
+      const active = peft.activeAdapter;
+      const states: Record<string, GeneratorState> = {};
+      for (const [path, layer] of peft.layers()) {
+        const g = active === null ? undefined : layer.dropoutGenerator(active);
+        if (g) states[path] = g.getState();
+      }
+      return states;
+    },
+    setRandomState: (states) => {
+      const active = peft.activeAdapter;
+      for (const [path, layer] of peft.layers()) {
+        const g = active === null ? undefined : layer.dropoutGenerator(active);
+        if (g && states[path]) g.setState(states[path]);
+      }
+    },
   };
 }
 
@@ -45,5 +61,8 @@ export function fullModelTarget(model: PretrainedModel): TrainTarget {
       });
     },
     train: (mode) => void model.train(mode),
+    // The architectures draw no random numbers in training (no dropout modules).
+    randomState: () => ({}),
+    setRandomState: () => {},
   };
 }
