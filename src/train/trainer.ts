@@ -62,9 +62,13 @@ export interface TrainTarget {
   load(dir: string): void;
   /** Sets train or eval mode (dropout). */
   train(mode: boolean): void;
+  /** Before each optimizer step: the adapter's own training hook (DyLoRA draws its rank here). */
+  beginStep?(step: number, rng: Generator): void;
+  /** When the training loop ends (DyLoRA goes back to the rank it saves and evaluates). */
+  endTraining?(): void;
   /** The states of the generators the forward draws from in training (dropout), by name. */
-  randomState(): Record<string, GeneratorState>;
-  setRandomState(states: Record<string, GeneratorState>): void;
+  randomState?(): Record<string, GeneratorState>;
+  setRandomState?(states: Record<string, GeneratorState>): void;
 }
 
 export interface LogEntry {
@@ -77,7 +81,7 @@ export interface LogEntry {
 }
 
 export interface TrainerHooks {
-  /** Before each optimizer step (DyLoRA samples its rank here). */
+  /** Before each optimizer step (after the target's own beginStep). */
   onStepBegin?(step: number, rng: Generator): void;
   onLog?(entry: LogEntry): void;
   /** After each optimizer step. */
@@ -85,6 +89,20 @@ export interface TrainerHooks {
 }
 
 export class TrainingError extends Error {}
+
+/** What a Trainer is built from. */
+export interface TrainerOptions {
+  target: TrainTarget;
+  train: Example[];
+  /** Evaluated every evalEvery steps and at the end (none when empty). */
+  validation?: Example[] | null;
+  config?: Partial<TrainConfig>;
+  /** The token id batches are padded with. */
+  padId: number;
+  hooks?: TrainerHooks;
+  /** Classes of a classification task (for F1); 0 for language modelling. */
+  numClasses?: number;
+}
 
 export interface EvalResult {
   loss: number;
@@ -109,18 +127,23 @@ export class Trainer {
   private stopRequested = false;
   private lastCheckpoint: number | null = null;
   readonly history: LogEntry[] = [];
+  private readonly target: TrainTarget;
+  private readonly trainSet: Example[];
+  private readonly validation: Example[] | null;
+  private readonly padId: number;
+  private readonly hooks: TrainerHooks;
+  private readonly numClasses: number;
 
-  constructor(
-    private readonly target: TrainTarget,
-    private readonly trainSet: Example[],
-    private readonly validation: Example[] | null,
-    config: Partial<TrainConfig>,
-    private readonly padId: number,
-    private readonly hooks: TrainerHooks = {},
-    private readonly numClasses = 0,
-  ) {
-    this.config = { ...DEFAULT_TRAIN_CONFIG, ...config };
-    if (trainSet.length === 0) throw new Error("training set is empty");
+  constructor(options: TrainerOptions) {
+    const { target, train } = options;
+    this.target = target;
+    this.trainSet = train;
+    this.validation = options.validation ?? null;
+    this.padId = options.padId;
+    this.hooks = options.hooks ?? {};
+    this.numClasses = options.numClasses ?? 0;
+    this.config = { ...DEFAULT_TRAIN_CONFIG, ...options.config };
+    if (train.length === 0) throw new Error("training set is empty");
     const groups = defaultParamGroups(target.parameters());
     const c = this.config;
     this.optimizer =
@@ -180,7 +203,7 @@ export class Trainer {
     this.optimizer.loadStateDict(optimizer);
     this.state = state;
     this.rng.setState(state.rng);
-    this.target.setRandomState(state.dropout);
+    this.target.setRandomState?.(state.dropout);
     this.lastCheckpoint = state.step;
     const file = this.metricsFile;
     if (file && existsSync(file)) {
@@ -244,7 +267,7 @@ export class Trainer {
         `step ${this.state.step}: ${bad[0]} holds non-finite values; stopped without checkpointing (${this.kept()})`,
       );
     this.state.rng = this.rng.getState();
-    this.state.dropout = this.target.randomState();
+    this.state.dropout = this.target.randomState?.() ?? {};
     writeCheckpoint(join(this.config.outDir, "checkpoint"), this.state, optimizer, (d) =>
       this.target.save(d),
     );
@@ -255,6 +278,7 @@ export class Trainer {
   private trainStep(): { loss: number; gradNorm: number } {
     const c = this.config;
     const step = this.state.step + 1;
+    this.target.beginStep?.(step, this.rng);
     this.hooks.onStepBegin?.(step, this.rng);
     this.optimizer.lr =
       c.lr *
@@ -336,7 +360,10 @@ export class Trainer {
   /** Trains to the configured length (or an early stop or a stop request); returns why it stopped. */
   async run(): Promise<"done" | "early-stop" | "interrupted"> {
     const c = this.config;
-    if (this.state.finished) return this.state.finished;
+    if (this.state.finished) {
+      this.target.endTraining?.();
+      return this.state.finished;
+    }
     const file = this.metricsFile;
     // A fresh run starts the log; a resumed one cuts off what came after its checkpoint.
     if (file) {
@@ -370,6 +397,7 @@ export class Trainer {
       this.evalAndTrack();
       return this.finish("done");
     } finally {
+      this.target.endTraining?.();
       process.removeListener("SIGINT", onSignal);
       process.removeListener("SIGTERM", onSignal);
     }
