@@ -1,6 +1,7 @@
 import type { PeftModel } from "../adapters/index.js";
-import { loadModel, type PretrainedModel, saveModel } from "../models/index.js";
+import { isCausalLM, loadModel, type PretrainedModel, saveModel } from "../models/index.js";
 import { type Generator, noGrad, type Tensor } from "../tensor/index.js";
+import { nextTokenLoss } from "./lm-loss.js";
 import type { Batch } from "./tasks.js";
 import type { TrainTarget } from "./trainer.js";
 
@@ -8,8 +9,10 @@ type TaskModel = { forward(ids: Tensor, input: { attentionMask: Tensor }): Tenso
 
 /** Trains a PeftModel's active adapter; checkpoints hold the adapter in PEFT format. */
 export function adapterTarget(peft: PeftModel): TrainTarget {
+  const model = peft.model;
   return {
     forward: (batch: Batch) => peft.forward(batch.ids, { attentionMask: batch.attentionMask }),
+    ...(isCausalLM(model) ? { causalLoss: (batch: Batch) => nextTokenLoss(model, batch) } : {}),
     parameters: () => peft.trainableParameters(),
     save: (dir) => peft.save(dir),
     load: (dir) => peft.loadWeights(dir),
@@ -35,6 +38,7 @@ export function fullModelTarget(model: PretrainedModel): TrainTarget {
   return {
     forward: (batch: Batch) =>
       (model as unknown as TaskModel).forward(batch.ids, { attentionMask: batch.attentionMask }),
+    ...(isCausalLM(model) ? { causalLoss: (batch: Batch) => nextTokenLoss(model, batch) } : {}),
     parameters: () => model.namedParameters().filter(([, t]) => t.requiresGrad),
     save: (dir) => saveModel(model, dir),
     load: (dir) => {
