@@ -12,6 +12,7 @@ export {
 export { type Delta, denseDelta } from "./delta.js";
 export { adapterTensors, readAdapterFolder } from "./format.js";
 export { AdapterLayer } from "./layer.js";
+export { ModulesToSaveLayer } from "./saved-modules.js";
 export type { AdapterMethod, InitKind, MethodContext, MethodInstance } from "./method.js";
 export { METHODS } from "./methods/index.js";
 export { fromPeftConfig, peftTypeOf, toPeftConfig } from "./peft-config.js";

@@ -80,6 +80,10 @@ export class AdapterLayer extends Module {
     return this.mergedStack.map((m) => m.name);
   }
 
+  protected override ownGenerators(): Generator[] {
+    return [...this.entries.values()].map((e) => e.rng);
+  }
+
   forward(x: Tensor): Tensor {
     const name = this.active;
     const entry = name === null ? undefined : this.entries.get(name);

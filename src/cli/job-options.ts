@@ -252,6 +252,13 @@ const OPTIONS: { flag: string; key: string; help: string; parse?: Parse; def?: u
       parse: int("--checkpoint-every"),
       train: true,
     },
+    {
+      flag: "--grad-checkpoint",
+      key: "gradCheckpoint",
+      help: "recompute each transformer block in the backward (less memory, ~1/3 more compute)",
+      def: false,
+      train: true,
+    },
     { flag: "--seed <n>", key: "seed", help: "random seed", parse: int("--seed"), def: 0, train: true },
     {
       flag: "--out <dir>",
@@ -334,6 +341,7 @@ export function toJobOptions(o: Record<string, unknown>): JobOptions {
       "maxLength",
       "pack",
       "full",
+      "gradCheckpoint",
       "resume",
       "modelConfig",
     ]) as unknown as JobOptions),

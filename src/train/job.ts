@@ -30,6 +30,8 @@ export interface JobOptions {
   pack: boolean;
   /** Train every parameter instead of an adapter. */
   full: boolean;
+  /** Recompute each transformer block in the backward instead of keeping its activations. */
+  gradCheckpoint?: boolean;
   adapter: Omit<AdapterConfigInput, "seed">;
   train: Partial<TrainConfig>;
   /** A checkpoint folder to continue from. */
@@ -100,6 +102,7 @@ export function assembleJob(
 /** Loads the model, tokenizer and data files, and wraps the model for training. */
 export async function prepareJob(opts: JobOptions, cache?: Map<string, Example[]>): Promise<PreparedJob> {
   const model = loadModel(opts.model, { config: opts.modelConfig, warn: () => {} });
+  model.gradientCheckpointing(opts.gradCheckpoint ?? false);
   const tokenizer = HFTokenizer.load(opts.model);
   const data = taskData(opts, model);
   // Runs that share files and task settings (compare) tokenize them once.

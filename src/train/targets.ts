@@ -1,6 +1,7 @@
 import type { PeftModel } from "../adapters/index.js";
-import { loadModel, type PretrainedModel, saveModel } from "../models/index.js";
+import { isCausalLM, loadModel, type PretrainedModel, saveModel } from "../models/index.js";
 import { type Generator, type GeneratorState, noGrad, type Tensor } from "../tensor/index.js";
+import { nextTokenLoss } from "./lm-loss.js";
 import type { Batch } from "./tasks.js";
 import type { TrainTarget } from "./trainer.js";
 
@@ -11,8 +12,10 @@ type TaskModel = { forward(ids: Tensor, input: { attentionMask: Tensor }): Tenso
  * step hooks ride along: DyLoRA draws its rank before each step and returns to its full rank after.
  */
 export function adapterTarget(peft: PeftModel): TrainTarget {
+  const model = peft.model;
   return {
     forward: (batch: Batch) => peft.forward(batch.ids, { attentionMask: batch.attentionMask }),
+    ...(isCausalLM(model) ? { causalLoss: (batch: Batch) => nextTokenLoss(model, batch) } : {}),
     parameters: () => peft.trainableParameters(),
     save: (dir) => peft.save(dir),
     load: (dir) => peft.loadWeights(dir),
@@ -48,6 +51,7 @@ export function fullModelTarget(model: PretrainedModel): TrainTarget {
   return {
     forward: (batch: Batch) =>
       (model as unknown as TaskModel).forward(batch.ids, { attentionMask: batch.attentionMask }),
+    ...(isCausalLM(model) ? { causalLoss: (batch: Batch) => nextTokenLoss(model, batch) } : {}),
     parameters: () => model.namedParameters().filter(([, t]) => t.requiresGrad),
     save: (dir) => saveModel(model, dir),
     load: (dir) => {

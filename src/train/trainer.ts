@@ -55,6 +55,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
 /** What the trainer trains: logits for a batch, the trainable parameters, and how to save/restore them. */
 export interface TrainTarget {
   forward(batch: Batch): Tensor;
+  /** A causal LM's next-token loss without full logits (lm-loss.ts); else forward + taskLoss. */
+  causalLoss?(batch: Batch): Tensor;
   parameters(): NamedParameter[];
   /** Writes the trained weights (an adapter in PEFT format, or a full model) to a folder. */
   save(dir: string): void;
@@ -274,6 +276,12 @@ export class Trainer {
     this.lastCheckpoint = this.state.step;
   }
 
+  /** The loss of a batch: a causal LM's from its hidden states when it can, else from its logits. */
+  private loss(batch: Batch): Tensor {
+    if (batch.targets.ndim === 2 && this.target.causalLoss) return this.target.causalLoss(batch);
+    return taskLoss(this.target.forward(batch), batch);
+  }
+
   /** One optimizer step over gradAccum micro-batches; returns the mean loss. */
   private trainStep(): { loss: number; gradNorm: number } {
     const c = this.config;
@@ -288,7 +296,7 @@ export class Trainer {
     let total = 0;
     for (let k = 0; k < c.gradAccum; k++) {
       const batch = this.microBatch((step - 1) * c.gradAccum + k);
-      const loss = taskLoss(this.target.forward(batch), batch);
+      const loss = this.loss(batch);
       const value = loss.item();
       if (!Number.isFinite(value))
         throw new TrainingError(`step ${step}: the loss is ${value}; stopped (${this.kept()})`);
@@ -313,13 +321,13 @@ export class Trainer {
     noGrad(() => {
       for (let i = 0; i < examples.length; i += this.config.batchSize) {
         const batch = collate(examples.slice(i, i + this.config.batchSize), this.padId);
-        const logits = this.target.forward(batch);
-        lossSum += taskLoss(logits, batch).item() * batch.count;
-        count += batch.count;
         if (batch.targets.ndim === 1) {
+          const logits = this.target.forward(batch);
+          lossSum += taskLoss(logits, batch).item() * batch.count;
           predicted.push(...T.argmax(logits, -1).toArray());
           actual.push(...batch.targets.toArray());
-        }
+        } else lossSum += this.loss(batch).item() * batch.count;
+        count += batch.count;
       }
     });
     const loss = lossSum / Math.max(1, count);

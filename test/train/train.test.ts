@@ -14,11 +14,14 @@ import {
   loadExamples,
   type LogEntry,
   lrFactor,
+  prepareJob,
   SGD,
   splitExamples,
   Trainer,
   TrainingError,
+  trainJob,
 } from "../../src/train/index.js";
+import { LayerStack } from "../../src/nn/index.js";
 import { assertClose } from "../helpers.js";
 import { tinyLlamaFolder } from "../support/hf-folders.js";
 
@@ -277,5 +280,27 @@ describe("Trainer", () => {
       trainer.run(),
       (e: Error) => e instanceof TrainingError && /step 1: the loss is NaN/.test(e.message),
     );
+  });
+
+  it("trains with gradCheckpoint to the same losses, with adapter dropout", async () => {
+    const { dir, data } = setup();
+    const opts = {
+      model: dir,
+      data,
+      valRatio: 0,
+      task: "causal-lm" as const,
+      textField: "text",
+      labelField: "label",
+      maxLength: 16,
+      pack: false,
+      full: false,
+      adapter: { method: "lora" as const, r: 4, alpha: 8, dropout: 0.2, targetModules: ["q_proj", "v_proj"] },
+      train: { batchSize: 2, maxSteps: 4, lr: 1e-2 },
+    };
+    const layers = (await prepareJob({ ...opts, gradCheckpoint: true })).model.getSubmodule("model.layers");
+    assert.ok(layers instanceof LayerStack && layers.checkpoint);
+    const losses = async (gradCheckpoint: boolean) =>
+      (await trainJob({ ...opts, gradCheckpoint })).trainer.history.map((e) => e.loss);
+    assert.deepEqual(await losses(true), await losses(false));
   });
 });
