@@ -10,6 +10,7 @@ export {
 export { type Delta, denseDelta } from "./delta.js";
 export { adapterTensors, readAdapterFolder } from "./format.js";
 export { AdapterLayer } from "./layer.js";
+export { ModulesToSaveLayer } from "./saved-modules.js";
 export type {
   AdapterMethod,
   InitKind,

@@ -1,6 +1,7 @@
 import type { PeftModel } from "../adapters/index.js";
-import { loadModel, type PretrainedModel, saveModel } from "../models/index.js";
-import { type Generator, noGrad, type Tensor } from "../tensor/index.js";
+import { isCausalLM, loadModel, type PretrainedModel, saveModel } from "../models/index.js";
+import { type Generator, type GeneratorState, noGrad, type Tensor } from "../tensor/index.js";
+import { nextTokenLoss } from "./lm-loss.js";
 import type { Batch } from "./tasks.js";
 import type { TrainTarget } from "./trainer.js";
 
@@ -11,8 +12,10 @@ type TaskModel = { forward(ids: Tensor, input: { attentionMask: Tensor }): Tenso
  * training hooks ride along (DyLoRA draws its rank before each step, returns to its full rank after).
  */
 export function adapterTarget(peft: PeftModel): TrainTarget {
+  const model = peft.model;
   return {
     forward: (batch: Batch) => peft.forward(batch.ids, { attentionMask: batch.attentionMask }),
+    ...(isCausalLM(model) ? { causalLoss: (batch: Batch) => nextTokenLoss(model, batch) } : {}),
     parameters: () => peft.trainableParameters(),
     save: (dir) => peft.save(dir),
     load: (dir) => peft.loadWeights(dir),
@@ -20,6 +23,22 @@ export function adapterTarget(peft: PeftModel): TrainTarget {
     beginStep: (_, rng: Generator) => peft.beginTrainingStep(rng),
     endTraining: () => peft.endTraining(),
     noWeightDecay: (name) => peft.noWeightDecay(name),
+    randomState: () => {
+      const active = peft.activeAdapter;
+      const states: Record<string, GeneratorState> = {};
+      for (const [path, layer] of peft.layers()) {
+        const g = active === null ? undefined : layer.dropoutGenerator(active);
+        if (g) states[path] = g.getState();
+      }
+      return states;
+    },
+    setRandomState: (states) => {
+      const active = peft.activeAdapter;
+      for (const [path, layer] of peft.layers()) {
+        const g = active === null ? undefined : layer.dropoutGenerator(active);
+        if (g && states[path]) g.setState(states[path]);
+      }
+    },
   };
 }
 
@@ -29,6 +48,7 @@ export function fullModelTarget(model: PretrainedModel): TrainTarget {
   return {
     forward: (batch: Batch) =>
       (model as unknown as TaskModel).forward(batch.ids, { attentionMask: batch.attentionMask }),
+    ...(isCausalLM(model) ? { causalLoss: (batch: Batch) => nextTokenLoss(model, batch) } : {}),
     parameters: () => model.namedParameters().filter(([, t]) => t.requiresGrad),
     save: (dir) => saveModel(model, dir),
     load: (dir) => {
