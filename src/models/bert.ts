@@ -5,7 +5,7 @@ import {
   LayerNorm,
   Linear,
   Module,
-  ModuleList,
+  LayerStack,
   mergeHeads,
   scaledDotProductAttention,
   splitHeads,
@@ -176,7 +176,7 @@ class Encoder extends Module {
     super();
     this.registerModule(
       "layer",
-      new ModuleList(Array.from({ length: c.numLayers }, () => new Layer(c, dtype))),
+      new LayerStack(Array.from({ length: c.numLayers }, () => new Layer(c, dtype))),
     );
   }
 }
@@ -197,10 +197,9 @@ function encode(
   ids: Tensor,
   { attentionMask = null, tokenTypeIds = null }: EncoderInput,
 ): Tensor {
-  let x = (owner.child("embeddings") as Embeddings).forward(ids, tokenTypeIds);
-  for (const layer of owner.getSubmodule("encoder.layer") as ModuleList<Layer>)
-    x = layer.forward(x, attentionMask);
-  return x;
+  const x = (owner.child("embeddings") as Embeddings).forward(ids, tokenTypeIds);
+  const layers = owner.getSubmodule("encoder.layer") as LayerStack<Layer>;
+  return layers.run(x, (layer, h) => layer.forward(h, attentionMask));
 }
 
 class Pooler extends Module {
