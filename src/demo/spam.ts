@@ -12,7 +12,7 @@ import {
   shuffled,
   type TrainerHooks,
   Trainer,
-  variantConfig,
+  parseVariant,
 } from "../train/index.js";
 import { spamRecords } from "./corpus.js";
 
@@ -127,7 +127,7 @@ export async function runSpamDemo(
     targetModules: ["q_proj", "v_proj"],
     modulesToSave: ["score"],
     seed: o.seed,
-    ...variantConfig(o.method),
+    ...parseVariant(o.method).adapter,
   });
   const stepHook = adapterStepHook(peft);
   const trainer = new Trainer(

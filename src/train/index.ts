@@ -11,7 +11,7 @@ export {
 } from "./optimizer.js";
 export { readRecords } from "./records.js";
 export { lrFactor, type ScheduleName } from "./schedule.js";
-export { adapterStepHook, adapterTarget, finishAdapter, fullModelTarget } from "./targets.js";
+export { adapterStepHook, adapterTarget, finishAdapter, fullModelTarget, headOnlyTarget } from "./targets.js";
 export {
   type Batch,
   type CausalLmData,
@@ -37,10 +37,4 @@ export {
   type TrainTarget,
 } from "./trainer.js";
 export { evalJob, type JobOptions, type JobResult, prepareJob, trainJob } from "./job.js";
-export {
-  type CompareOptions,
-  type CompareRow,
-  compareMethods,
-  DEFAULT_VARIANTS,
-  variantConfig,
-} from "./compare.js";
+export * from "./compare/index.js";
