@@ -1,8 +1,8 @@
 import type { Generative } from "../../models/index.js";
-import { type JobOptions, prepareJob } from "../job.js";
+import { type JobOptions, jobTrainer, prepareJob } from "../job.js";
 import type { Example } from "../tasks.js";
-import { adapterStepHook, finishAdapter, headOnlyTarget } from "../targets.js";
-import { Trainer, TrainingError } from "../trainer.js";
+import { headOnlyTarget } from "../targets.js";
+import { type Trainer, TrainingError } from "../trainer.js";
 import type { Cell, CellKey, CurvePoint } from "./cells.js";
 import { exactMatch, type PromptCompletion, readPairs } from "./exact-match.js";
 import type { CompareTask } from "./task.js";
@@ -51,18 +51,11 @@ export async function runCell(
 ): Promise<Cell> {
   const started = performance.now();
   const opts = cellJob(base, task, key);
-  const job = await prepareJob(opts, cache.examples);
-  const variant = parseVariant(key.variant);
-  const target = variant.kind === "head" ? headOnlyTarget(job.model, task.head) : job.target;
-  const trainer = new Trainer(
-    target,
-    job.train,
-    job.validation,
-    opts.train,
-    job.tokenizer.padId,
-    { onStepBegin: job.peft ? adapterStepHook(job.peft) : undefined },
-    job.numClasses,
-  );
+  const prepared = await prepareJob(opts, cache.examples);
+  const head = parseVariant(key.variant).kind === "head";
+  const job = head ? { ...prepared, target: headOnlyTarget(prepared.model, task.head) } : prepared;
+  const target = job.target;
+  const trainer = jobTrainer(job, opts.train);
   const parameters = target.parameters().reduce((n, [, t]) => n + t.size, 0);
   const cell: Cell = {
     ...key,
@@ -86,7 +79,6 @@ export async function runCell(
       seconds: (performance.now() - started) / 1000,
     };
   }
-  if (job.peft) finishAdapter(job.peft);
   const pairsOf = async (file: string | null | undefined): Promise<PromptCompletion[]> => {
     if (!file) return [];
     const hit = cache.pairs.get(file);
@@ -108,12 +100,13 @@ export async function runCell(
     test: job.test.length ? score(job.test, testPairs) : null,
   });
   const ranks: Cell["ranks"] = {};
-  if (job.peft?.config().method === "dylora") {
-    for (const k of dyloraRanks.filter((k) => k < job.peft!.config().r)) {
-      job.peft.setRank(k);
+  const peft = job.peft;
+  if (peft?.rankVaries()) {
+    for (const k of dyloraRanks.filter((k) => k < peft.config().r)) {
+      peft.setRank(k);
       ranks[k] = scores();
     }
-    finishAdapter(job.peft);
+    peft.setRank(peft.config().r);
   }
   return {
     ...cell,

@@ -1,4 +1,4 @@
-import { type AdapterConfigInput, METHOD_NAMES } from "../../adapters/index.js";
+import { type AdapterConfigInput, methodNamed } from "../../adapters/index.js";
 
 /** What a comparison row trains: an adapter, only the task head, or every parameter. */
 export interface Variant {
@@ -9,21 +9,25 @@ export interface Variant {
 
 /**
  * A variant by name: "head" (only the task head trains), "full" (full fine-tuning), or a method
- * ("dora") with ":better" (MoreLoRA's init) or ":tanh"/":sigmoid" (Hadamard activation) and
- * "@k" for rank k instead of the shared r, e.g. "hadamard:tanh", "lora:better", "lora@2".
+ * ("dora") with ":better" (MoreLoRA's init) or ":<value>" of one of the method's options
+ * (Hadamard's activation, ":tanh"), and "@k" for rank k instead of the shared r, e.g.
+ * "hadamard:tanh", "lora:better", "lora@2".
  */
 export function parseVariant(name: string): Variant {
   if (name === "head" || name === "full") return { name, kind: name, adapter: {} };
-  const [spec, rank, extra] = name.split("@");
-  const [method, option, more] = spec.split(":");
   const bad = (why: string): Error => new Error(`compare: variant "${name}": ${why}`);
-  if (!(METHOD_NAMES as readonly string[]).includes(method))
-    throw bad(`unknown method "${method}" (${METHOD_NAMES.join(", ")}, head, full)`);
+  const [spec, rank, extra] = name.split("@");
+  const [methodName, value, more] = spec.split(":");
   if (more !== undefined || extra !== undefined) throw bad("expected method[:option][@rank]");
-  const adapter: Partial<AdapterConfigInput> = { method: method as AdapterConfigInput["method"] };
-  if (option === "better") adapter.init = "better";
-  else if (option === "tanh" || option === "sigmoid") adapter.activation = option;
-  else if (option !== undefined) throw bad(`unknown option ":${option}" (better, tanh, sigmoid)`);
+  const method = methodNamed(methodName, `compare: variant "${name}" (or head, full)`);
+  const adapter: Partial<AdapterConfigInput> = { method: method.name };
+  if (value === "better") adapter.init = "better";
+  else if (value !== undefined) {
+    const option = method.options?.find((o) => o.values?.includes(value));
+    const values = ["better", ...(method.options ?? []).flatMap((o) => o.values ?? [])];
+    if (!option) throw bad(`unknown option ":${value}" (${values.join(", ")})`);
+    Object.assign(adapter, { [option.key]: value });
+  }
   if (rank !== undefined) {
     if (!/^[1-9]\d*$/.test(rank)) throw bad(`"@${rank}" is not a positive integer rank`);
     adapter.r = Number(rank);

@@ -146,7 +146,10 @@ describe("the comparison protocol", () => {
   });
 
   it("names a bad variant", () => {
-    assert.throws(() => parseVariant("lorra"), /variant "lorra": unknown method "lorra"/);
+    assert.throws(
+      () => parseVariant("lorra"),
+      /variant "lorra" \(or head, full\): expected one of lora, .*got "lorra"/,
+    );
     assert.throws(() => parseVariant("lora:best"), /unknown option ":best"/);
     assert.throws(() => parseVariant("lora@0"), /"@0" is not a positive integer rank/);
     assert.deepEqual(parseVariant("hadamard:tanh@4").adapter, {
