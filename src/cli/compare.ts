@@ -1,4 +1,3 @@
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Table from "cli-table3";
 import type { Command } from "commander";
@@ -103,8 +102,8 @@ export async function runCompare(
     `${JSON.stringify({ command: o.command, reports: comparison.reports, findings: comparison.findings }, null, 2)}\n`,
   );
   for (const report of comparison.reports) {
-    writeFileSync(join(o.outDir, `${report.task}.svg`), scorePlot(report));
-    writeFileSync(join(o.outDir, `${report.task}-curves.svg`), curvePlot(report));
+    writeTextFile(join(o.outDir, `${report.task}.svg`), scorePlot(report));
+    writeTextFile(join(o.outDir, `${report.task}-curves.svg`), curvePlot(report));
   }
   console.log(
     `wrote ${join(o.outDir, "results.md")}, results.json, cells/ and a plot and a curve plot per task`,
