@@ -11,7 +11,7 @@ import {
   shuffled,
   type Trainer,
   type TrainerHooks,
-  variantConfig,
+  parseVariant,
 } from "../train/index.js";
 import { spamRecords } from "./corpus.js";
 
@@ -129,7 +129,7 @@ export async function runSpamDemo(
         r: o.r,
         alpha: o.alpha,
         targetModules: ["q_proj", "v_proj"],
-        ...variantConfig(o.method),
+        ...parseVariant(o.method).adapter,
       },
       seed: o.seed,
     },

@@ -1,7 +1,7 @@
-import { type AdapterConfig, type AdapterConfigInput, resolveConfig } from "./config.js";
-import type { AdapterMethod } from "./method.js";
-import type { BaseKind } from "./view.js";
-import { allMethods, methodNamed } from "./methods/index.js";
+import { type AdapterConfig, type AdapterConfigInput, resolveConfig } from "../config.js";
+import type { AdapterMethod } from "../method.js";
+import { allMethods, methodNamed } from "../methods/index.js";
+import type { BaseKind } from "../view.js";
 
 const moreloraType = (method: string): string => `MORELORA_${method.toUpperCase().replace(/-/g, "_")}`;
 
