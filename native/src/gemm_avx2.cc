@@ -9,11 +9,13 @@ namespace avx2 {
 template <>
 struct Tiles<float> {
   using Main = Tile<6, 2, 256, 96, 4096>;
+  using Dot = DotTile<4, 3>;
   using Narrow = Tile<12, 1, 256, 96, 4096>;
 };
 template <>
 struct Tiles<double> {
   using Main = Tile<6, 2, 128, 96, 2048>;
+  using Dot = DotTile<4, 3>;
   using Narrow = Tile<12, 1, 128, 96, 2048>;
 };
 }  // namespace avx2

@@ -9,11 +9,13 @@ namespace avx512 {
 template <>
 struct Tiles<float> {
   using Main = Tile<12, 2, 256, 96, 4096>;
+  using Dot = DotTile<6, 4>;
   using Narrow = Tile<24, 1, 256, 96, 4096>;
 };
 template <>
 struct Tiles<double> {
   using Main = Tile<12, 2, 128, 96, 2048>;
+  using Dot = DotTile<6, 4>;
   using Narrow = Tile<24, 1, 128, 96, 2048>;
 };
 }  // namespace avx512

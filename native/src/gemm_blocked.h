@@ -29,11 +29,16 @@ constexpr int kBytes = MORELORA_GEMM_BYTES;
 
 // Register tile (MR rows x NV vectors) and cache blocks of one element type; `Narrow` is the tile
 // for n of one vector or less (the LoRA down-projection's rank).
+// `Dot` is the rows x columns tile of C for narrowDot below.
 template <typename T>
 struct Tiles;
 template <int MR_, int NV_, int KC_, int MC_, int NC_>
 struct Tile {
   static constexpr int MR = MR_, NV = NV_, KC = KC_, MC = MC_, NC = NC_;
+};
+template <int RM_, int RN_>
+struct DotTile {
+  static constexpr int RM = RM_, RN = RN_;
 };
 
 // Vector types of T: aligned (packed panels) and unaligned (rows of C).
@@ -216,6 +221,71 @@ void blocked(const GemmShape& g, const T* a, const T* b, T* c, bool threaded) {
   }
 }
 
+// Narrow products (n of a few vectors, as the LoRA down-projection's rank) with op(A) k-contiguous:
+// packing A would cost as much as the product, so each RM x RN tile of C takes dot products of A's
+// rows, read in place, with columns of B (op(B) transposed into a k-contiguous copy when needed),
+// in the manner of llamafile's tinyBLAS. Accumulators run along k and are summed at the end.
+template <typename T, int RM, int RN>
+__attribute__((always_inline)) inline void dotTile(const T* a, int64_t lda, const T* bt, int64_t ldb, int64_t k,
+                                                   T* c, int64_t ldc, int64_t rm, int64_t rn, T alpha, T beta) {
+  using V = typename Vectors<T>::Aligned;
+  using VU = typename Vectors<T>::Unaligned;
+  constexpr int W = kBytes / sizeof(T);
+  const T* rows[RM];
+  const T* cols[RN];
+  for (int r = 0; r < RM; r++) rows[r] = a + (r < rm ? r : 0) * lda;
+  for (int j = 0; j < RN; j++) cols[j] = bt + (j < rn ? j : 0) * ldb;
+  V acc[RM][RN];
+#pragma GCC unroll 8
+  for (int r = 0; r < RM; r++)
+#pragma GCC unroll 8
+    for (int j = 0; j < RN; j++) acc[r][j] = V{};
+  int64_t p = 0;
+  for (; p + W <= k; p += W) {
+    V bv[RN];
+#pragma GCC unroll 8
+    for (int j = 0; j < RN; j++) bv[j] = *reinterpret_cast<const VU*>(cols[j] + p);
+#pragma GCC unroll 8
+    for (int r = 0; r < RM; r++) {
+      const V av = *reinterpret_cast<const VU*>(rows[r] + p);
+#pragma GCC unroll 8
+      for (int j = 0; j < RN; j++) acc[r][j] += av * bv[j];
+    }
+  }
+  for (int64_t r = 0; r < rm; r++)
+    for (int64_t j = 0; j < rn; j++) {
+      T sum = 0;
+      for (int l = 0; l < W; l++) sum += acc[r][j][l];
+      for (int64_t q = p; q < k; q++) sum += rows[r][q] * cols[j][q];
+      T& out = c[r * ldc + j];
+      out = beta == T(0) ? alpha * sum : alpha * sum + beta * out;
+    }
+}
+
+template <typename T, int RM, int RN>
+void narrowDot(const GemmShape& g, const T* a, const T* b, T* c, bool threaded) {
+  const int64_t m = g.m, n = g.n, k = g.k;
+  const T alpha = (T)g.alpha, beta = (T)g.beta;
+  const T* bt = b;  // op(B) transposed, [n, k]
+  if (!g.transB) {
+    T* copy = packedB.get<T>(n * k);
+    for (int64_t p = 0; p < k; p++)
+      for (int64_t j = 0; j < n; j++) copy[j * k + p] = b[p * n + j];
+    bt = copy;
+  }
+  const int64_t tiles = ceilDiv(m, RM);
+  int nt = 1;
+#ifdef _OPENMP
+  if (threaded && m * n * k >= kThreadedMacs) nt = omp_get_max_threads();
+#endif
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+  for (int64_t t = 0; t < tiles; t++) {
+    const int64_t i0 = t * RM, rm = lesser(RM, m - i0);
+    for (int64_t j0 = 0; j0 < n; j0 += RN)
+      dotTile<T, RM, RN>(a + i0 * k, k, bt + j0 * k, k, k, c + i0 * n + j0, n, rm, lesser(RN, n - j0), alpha, beta);
+  }
+}
+
 template <typename T>
 void scaleOnly(const GemmShape& g, T* c) {
   const int64_t size = g.m * g.n;
@@ -227,7 +297,9 @@ template <typename T>
 void gemmBuiltin(const GemmShape& g, const T* a, const T* b, T* c, bool threaded) {
   if (g.m == 0 || g.n == 0) return;
   if (g.k == 0 || g.alpha == 0) return scaleOnly(g, c);
-  if (g.n * (int64_t)sizeof(T) <= kBytes)
+  if (!g.transA && g.n * (int64_t)sizeof(T) <= 2 * kBytes && g.k * (int64_t)sizeof(T) >= 4 * kBytes)
+    narrowDot<T, Tiles<T>::Dot::RM, Tiles<T>::Dot::RN>(g, a, b, c, threaded);
+  else if (g.n * (int64_t)sizeof(T) <= kBytes)
     blocked<T, typename Tiles<T>::Narrow>(g, a, b, c, threaded);
   else
     blocked<T, typename Tiles<T>::Main>(g, a, b, c, threaded);

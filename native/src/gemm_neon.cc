@@ -9,11 +9,13 @@ namespace neon {
 template <>
 struct Tiles<float> {
   using Main = Tile<8, 3, 256, 96, 4096>;
+  using Dot = DotTile<6, 4>;
   using Narrow = Tile<16, 1, 256, 96, 4096>;
 };
 template <>
 struct Tiles<double> {
   using Main = Tile<8, 3, 128, 96, 2048>;
+  using Dot = DotTile<6, 4>;
   using Narrow = Tile<16, 1, 128, 96, 2048>;
 };
 }  // namespace neon
