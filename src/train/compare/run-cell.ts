@@ -68,8 +68,9 @@ export async function runCell(
     seconds: 0,
     error: null,
   };
+  let stopped: Awaited<ReturnType<Trainer["run"]>>;
   try {
-    await trainer.run();
+    stopped = await trainer.run();
   } catch (e) {
     if (!(e instanceof TrainingError)) throw e;
     return {
@@ -79,6 +80,12 @@ export async function runCell(
       seconds: (performance.now() - started) / 1000,
     };
   }
+  // Ctrl-C or SIGTERM mid-cell: the cell is not finished, so it is not saved (--resume reruns it).
+  if (stopped === "interrupted")
+    throw new Error(
+      `compare: interrupted during ${key.task} ${key.variant} lr ${key.lr} seed ${key.seed}; finished cells are saved, continue with --resume`,
+    );
+  target.train(false);
   const pairsOf = async (file: string | null | undefined): Promise<PromptCompletion[]> => {
     if (!file) return [];
     const hit = cache.pairs.get(file);
