@@ -70,7 +70,10 @@ export function saveAdapter(peft: PeftModel, dir: string, name: string): void {
     .map(([, l]) => l.view.kind);
   const fanInFanOut = kinds.length > 0 && kinds.every((k) => k === "conv1d");
   saveSafetensors(joinPath(dir, WEIGHTS_FILE), adapterTensors(peft, name), { format: "pt" });
-  writeJsonFile(joinPath(dir, CONFIG_FILE), toPeftConfig(config, { fanInFanOut }));
+  writeJsonFile(
+    joinPath(dir, CONFIG_FILE),
+    toPeftConfig(config, { fanInFanOut, baseModel: peft.baseModelNameOrPath }),
+  );
   writeTextFile(joinPath(dir, "README.md"), modelCard(config));
 }
 

@@ -82,10 +82,13 @@ function lohaFields(c: AdapterConfig): Record<string, unknown> {
 }
 
 /** adapter_config.json for a config; fanInFanOut when every adapted module stores its weight [in, out]. */
-export function toPeftConfig(c: AdapterConfig, { fanInFanOut = false } = {}): Record<string, unknown> {
+export function toPeftConfig(
+  c: AdapterConfig,
+  { fanInFanOut = false, baseModel = null as string | null } = {},
+): Record<string, unknown> {
   const type = peftTypeOf(c);
-  if (type === "LOHA") return lohaFields(c);
-  const fields = { ...loraFields(c), fan_in_fan_out: fanInFanOut };
+  if (type === "LOHA") return { ...lohaFields(c), base_model_name_or_path: baseModel };
+  const fields = { ...loraFields(c), fan_in_fan_out: fanInFanOut, base_model_name_or_path: baseModel };
   if (type === "LORA") return fields;
   return {
     ...fields,

@@ -28,6 +28,8 @@ export class PeftModel<M extends Module = Module> {
   private readonly initShared = new Map<string, SharedTensors>();
   private active: string | null = null;
   private unloaded = false;
+  /** Written to adapter_config.json's base_model_name_or_path (train records the model folder). */
+  baseModelNameOrPath: string | null = null;
 
   constructor(readonly model: M) {
     model.requiresGrad(false);

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type AdapterConfigInput, getPeftModel, PeftModel } from "../adapters/index.js";
 import { HFTokenizer, loadModel, type PretrainedModel } from "../models/index.js";
 import { type Example, loadExamples, splitExamples, type TaskData } from "./tasks.js";
@@ -105,6 +105,8 @@ export async function prepareJob(opts: JobOptions, cache?: Map<string, Example[]
   if (opts.full) target = fullModelTarget(model);
   else {
     peft = getPeftModel(model, { ...opts.adapter, seed: opts.train.seed ?? 0 });
+    // Recorded in the adapter's config so that `morelora export --adapter` finds the base.
+    peft.baseModelNameOrPath = resolve(opts.model);
     target = adapterTarget(peft);
   }
   const test = opts.testFile ? await load(opts.testFile) : [];
