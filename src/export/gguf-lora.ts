@@ -1,5 +1,7 @@
 import { moduleScaling } from "../adapters/context.js";
-import { groupAdapterTensors, readAdapterFolder } from "../adapters/format.js";
+import { methodNamed } from "../adapters/methods/index.js";
+import { readAdapterFolder } from "../adapters/peft/folder.js";
+import { groupAdapterTensors } from "../adapters/peft/names.js";
 import { type GgufTensor, type GgufValue, gguf, writeGguf } from "../io/gguf.js";
 import { fileExists, joinPath, readJsonFile } from "../io/index.js";
 import { baseFolder } from "./base-folder.js";
@@ -35,7 +37,7 @@ export function exportGgufLora(
   const configFile = joinPath(baseDir, "config.json");
   if (!fileExists(configFile)) throw new Error(`${baseDir}: no config.json`);
   const arch = ggufArchitecture(readJsonFile(configFile) as Record<string, unknown>, configFile);
-  const g = groupAdapterTensors(folder.tensors);
+  const g = groupAdapterTensors(folder.tensors, methodNamed(config.method));
   const extra = [...g.others.keys()];
   if (extra.length)
     throw new Error(

@@ -1,8 +1,8 @@
-import { mergeIntoWeights } from "../adapters/file-merge.js";
-import { readAdapterFolder } from "../adapters/format.js";
+import { readAdapterFolder } from "../adapters/peft/folder.js";
+import { mergeIntoWeights } from "../adapters/peft/merge.js";
 import { type GgufTensor, type GgufValue, gguf, writeGguf } from "../io/gguf.js";
 import { GGML_TYPES, type GgmlType } from "../io/ggml-types.js";
-import { isDirectory, joinPath, readCheckpoint, readJsonFile } from "../io/index.js";
+import { isDirectory, joinPath, readWeightsFolder, readJsonFile } from "../io/index.js";
 import { type GgufArchitecture, ggufArchitecture } from "./architectures.js";
 import { tokenizerMetadata } from "./gguf-tokenizer.js";
 import { permuteRopeRows, transpose } from "./weights.js";
@@ -84,7 +84,7 @@ export function exportGgufModel(
   const folder = options.adapter === undefined ? null : readAdapterFolder(options.adapter);
   // Tokenizer problems surface before the weights are read.
   const tokenizer = tokenizerMetadata(modelDir, arch.vocabSize, config, { pre: options.tokenizerPre });
-  const weights = readCheckpoint(modelDir);
+  const weights = readWeightsFolder(modelDir);
   const mergedModules = folder ? mergeIntoWeights(weights, folder) : [];
   const tensors: GgufTensor[] = [];
   for (const [stored, { tensor }] of weights) {

@@ -1,8 +1,10 @@
 import {
+  type ActivationFn,
+  activationByName,
   Embedding,
+  LayerStack,
   Linear,
   Module,
-  ModuleList,
   RMSNorm,
   repeatKvHeads,
   scaledDotProductAttention,
@@ -32,6 +34,8 @@ export interface LlamaConfig {
   qkvBias: boolean;
   oBias: boolean;
   mlpBias: boolean;
+  /** transformers' ACT2FN name of the MLP's gate activation (hidden_act). */
+  hiddenAct: string;
   tieWordEmbeddings: boolean;
 }
 
@@ -44,6 +48,8 @@ export function llamaConfigFrom(c: ConfigReader, modelType: LlamaConfig["modelTy
       `${c.file}: "hidden_size" ${hiddenSize} is not divisible by "num_attention_heads" ${numHeads}`,
     );
   const attentionBias = c.bool("attention_bias", false);
+  // Dropout inside attention is not implemented (checkpoints ship 0.0).
+  c.only("attention_dropout", [0], "attention dropout must be 0");
   return {
     modelType,
     vocabSize: c.int("vocab_size"),
@@ -58,7 +64,9 @@ export function llamaConfigFrom(c: ConfigReader, modelType: LlamaConfig["modelTy
     qkvBias: modelType === "qwen2" || attentionBias,
     oBias: modelType !== "qwen2" && attentionBias,
     mlpBias: c.bool("mlp_bias", false),
-    tieWordEmbeddings: c.bool("tie_word_embeddings", modelType === "qwen2"),
+    hiddenAct: c.activation("hidden_act", "silu"),
+    // LlamaConfig, Qwen2Config and MistralConfig all default to an untied head.
+    tieWordEmbeddings: c.bool("tie_word_embeddings", false),
   };
 }
 
@@ -101,8 +109,11 @@ class LlamaAttention extends Module {
 }
 
 class LlamaMlp extends Module {
+  private readonly act: ActivationFn;
+
   constructor(c: LlamaConfig, dtype: DType) {
     super();
+    this.act = activationByName(c.hiddenAct)!;
     const opts = { bias: c.mlpBias, dtype };
     this.registerModule("gate_proj", new Linear(c.hiddenSize, c.intermediateSize, opts));
     this.registerModule("up_proj", new Linear(c.hiddenSize, c.intermediateSize, opts));
@@ -112,7 +123,7 @@ class LlamaMlp extends Module {
   forward(x: Tensor): Tensor {
     return run(
       this.child("down_proj"),
-      T.mul(T.silu(run(this.child("gate_proj"), x)), run(this.child("up_proj"), x)),
+      T.mul(this.act(run(this.child("gate_proj"), x)), run(this.child("up_proj"), x)),
     );
   }
 }
@@ -145,26 +156,28 @@ class LlamaModel extends Module {
     this.registerModule("embed_tokens", new Embedding(c.vocabSize, c.hiddenSize, { dtype }));
     this.registerModule(
       "layers",
-      new ModuleList(Array.from({ length: c.numLayers }, () => new LlamaDecoderLayer(c, dtype))),
+      new LayerStack(Array.from({ length: c.numLayers }, () => new LlamaDecoderLayer(c, dtype))),
     );
     this.registerModule("norm", new RMSNorm(c.hiddenSize, c.rmsNormEps, { dtype }));
     this.invFreq = inverseFrequencies(c.rope);
   }
 
-  forward(ids: Tensor, { attentionMask = null, cache = null }: DecoderInput = {}): Tensor {
+  forward(
+    ids: Tensor,
+    { attentionMask = null, positionIds: given = null, cache = null }: DecoderInput = {},
+  ): Tensor {
     const [batch, steps] = ids.shape;
     const past = cache?.length ?? 0;
     let x = run(this.child("embed_tokens"), ids);
     const { cos, sin } = ropeTables(
       this.invFreq,
-      positionIds(batch, steps, past, attentionMask),
+      positionIds(batch, steps, past, given),
       batch,
       steps,
       x.dtype,
     );
-    const layers = this.child("layers") as ModuleList<LlamaDecoderLayer>;
-    for (let i = 0; i < layers.length; i++)
-      x = layers.at(i).forward(x, { cos, sin, mask: attentionMask, cache, index: i });
+    const layers = this.child("layers") as LayerStack<LlamaDecoderLayer>;
+    x = layers.run(x, (layer, h, index) => layer.forward(h, { cos, sin, mask: attentionMask, cache, index }));
     return run(this.child("norm"), x);
   }
 }
@@ -212,8 +225,16 @@ export class LlamaForCausalLM extends PretrainedModel implements CausalLM {
     return new KvCache(this.config.numLayers);
   }
 
+  hiddenStates(ids: Tensor, input: DecoderInput = {}): Tensor {
+    return (this.child("model") as LlamaModel).forward(ids, input);
+  }
+
+  lmHead(): Module {
+    return this.child("lm_head");
+  }
+
   forward(ids: Tensor, input: DecoderInput = {}): Tensor {
-    return run(this.child("lm_head"), (this.child("model") as LlamaModel).forward(ids, input));
+    return run(this.lmHead(), this.hiddenStates(ids, input));
   }
 }
 
@@ -263,8 +284,11 @@ export class LlamaForSequenceClassification extends PretrainedModel {
   }
 
   /** Class logits [B, labels]. */
-  forward(ids: Tensor, { attentionMask = null }: { attentionMask?: Tensor | null } = {}): Tensor {
-    const hidden = (this.child("model") as LlamaModel).forward(ids, { attentionMask });
+  forward(
+    ids: Tensor,
+    { attentionMask = null, positionIds = null }: Omit<DecoderInput, "cache"> = {},
+  ): Tensor {
+    const hidden = (this.child("model") as LlamaModel).forward(ids, { attentionMask, positionIds });
     const [b, t, d] = hidden.shape;
     const last = T.indexSelect(T.reshape(hidden, [b * t, d]), 0, this.lastTokens(ids, attentionMask));
     return run(this.child("score"), last);

@@ -1,3 +1,4 @@
+export { type ActivationFn, activationByName, activationNames } from "./activations.js";
 export {
   type AttentionMaskOptions,
   attentionBlockMask,
@@ -10,4 +11,5 @@ export {
 } from "./attention.js";
 export * as init from "./init.js";
 export { Conv1D, Dropout, Embedding, LayerNorm, type LayerOptions, Linear, RMSNorm } from "./layers.js";
+export { LayerStack } from "./layer-stack.js";
 export { Module, ModuleList, type StateDict } from "./module.js";

@@ -9,9 +9,10 @@ export {
   SGD,
   type SgdOptions,
 } from "./optimizer.js";
+export { nextTokenLoss, nextTokenTargets } from "./lm-loss.js";
 export { readRecords } from "./records.js";
 export { lrFactor, type ScheduleName } from "./schedule.js";
-export { adapterStepHook, adapterTarget, finishAdapter, fullModelTarget } from "./targets.js";
+export { adapterTarget, fullModelTarget, headOnlyTarget } from "./targets.js";
 export {
   type Batch,
   type CausalLmData,
@@ -33,14 +34,19 @@ export {
   type TrainConfig,
   Trainer,
   type TrainerHooks,
+  type TrainerOptions,
   TrainingError,
   type TrainTarget,
 } from "./trainer.js";
-export { evalJob, type JobOptions, type JobResult, prepareJob, trainJob } from "./job.js";
 export {
-  type CompareOptions,
-  type CompareRow,
-  compareMethods,
-  DEFAULT_VARIANTS,
-  variantConfig,
-} from "./compare.js";
+  assembleJob,
+  evalJob,
+  type JobData,
+  type JobOptions,
+  type JobResult,
+  jobTrainer,
+  type PreparedJob,
+  prepareJob,
+  trainJob,
+} from "./job.js";
+export * from "./compare/index.js";

@@ -1,32 +1,46 @@
 import type { PeftModel } from "../adapters/index.js";
-import { loadModel, type PretrainedModel, saveModel } from "../models/index.js";
-import { type Generator, noGrad, type Tensor } from "../tensor/index.js";
+import { isCausalLM, loadModel, type PretrainedModel, saveModel } from "../models/index.js";
+import { type Generator, type GeneratorState, noGrad, type Tensor } from "../tensor/index.js";
+import { nextTokenLoss } from "./lm-loss.js";
 import type { Batch } from "./tasks.js";
 import type { TrainTarget } from "./trainer.js";
 
 type TaskModel = { forward(ids: Tensor, input: { attentionMask: Tensor }): Tensor };
 
-/** Trains a PeftModel's active adapter; checkpoints hold the adapter in PEFT format. */
+/**
+ * Trains a PeftModel's active adapter; checkpoints hold the adapter in PEFT format. Its method's
+ * training hooks ride along (DyLoRA draws its rank before each step, returns to its full rank after).
+ */
 export function adapterTarget(peft: PeftModel): TrainTarget {
+  const model = peft.model;
   return {
     forward: (batch: Batch) => peft.forward(batch.ids, { attentionMask: batch.attentionMask }),
+    ...(isCausalLM(model) ? { causalLoss: (batch: Batch) => nextTokenLoss(model, batch) } : {}),
     parameters: () => peft.trainableParameters(),
+    weightsName: "adapter",
     save: (dir) => peft.save(dir),
     load: (dir) => peft.loadWeights(dir),
     train: (mode) => void peft.model.train(mode),
+    beginStep: (_, rng: Generator) => peft.beginTrainingStep(rng),
+    endTraining: () => peft.endTraining(),
+    noWeightDecay: (name) => peft.noWeightDecay(name),
+    randomState: () => {
+      const active = peft.activeAdapter;
+      const states: Record<string, GeneratorState> = {};
+      for (const [path, layer] of peft.layers()) {
+        const g = active === null ? undefined : layer.dropoutGenerator(active);
+        if (g) states[path] = g.getState();
+      }
+      return states;
+    },
+    setRandomState: (states) => {
+      const active = peft.activeAdapter;
+      for (const [path, layer] of peft.layers()) {
+        const g = active === null ? undefined : layer.dropoutGenerator(active);
+        if (g && states[path]) g.setState(states[path]);
+      }
+    },
   };
-}
-
-/** The per-step hook an adapter needs from the trainer: DyLoRA draws its rank for the step. */
-export function adapterStepHook(peft: PeftModel): (step: number, rng: Generator) => void {
-  return (_, rng) => {
-    if (peft.config().method === "dylora") peft.sampleRank(rng);
-  };
-}
-
-/** After training, DyLoRA goes back to its full rank (the one saved and evaluated by default). */
-export function finishAdapter(peft: PeftModel): void {
-  if (peft.config().method === "dylora") peft.setRank(peft.config().r);
 }
 
 /** Full fine-tuning: every parameter trains; checkpoints hold the whole model as an HF folder. */
@@ -35,7 +49,9 @@ export function fullModelTarget(model: PretrainedModel): TrainTarget {
   return {
     forward: (batch: Batch) =>
       (model as unknown as TaskModel).forward(batch.ids, { attentionMask: batch.attentionMask }),
+    ...(isCausalLM(model) ? { causalLoss: (batch: Batch) => nextTokenLoss(model, batch) } : {}),
     parameters: () => model.namedParameters().filter(([, t]) => t.requiresGrad),
+    weightsName: "model",
     save: (dir) => saveModel(model, dir),
     load: (dir) => {
       const saved = loadModel(dir, { dtype: model.parameters()[0]?.dtype ?? "float32" });
@@ -46,4 +62,18 @@ export function fullModelTarget(model: PretrainedModel): TrainTarget {
     },
     train: (mode) => void model.train(mode),
   };
+}
+
+/** Only the named modules (a task head such as "score") train; checkpoints hold the whole model. */
+export function headOnlyTarget(model: PretrainedModel, modules: readonly string[]): TrainTarget {
+  const target = fullModelTarget(model);
+  const inHead = (name: string): boolean =>
+    modules.some((m) => name.startsWith(`${m}.`) || name.includes(`.${m}.`));
+  let any = false;
+  for (const [name, t] of model.namedParameters()) {
+    t.requiresGrad = inHead(name);
+    any ||= t.requiresGrad;
+  }
+  if (!any) throw new Error(`head-only training: the model has no module named ${modules.join(" or ")}`);
+  return target;
 }
