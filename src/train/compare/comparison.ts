@@ -9,6 +9,7 @@ import { type ProtocolOptions, runProtocol, type VariantRuns } from "./protocol.
 import { newCellCache, runCell } from "./run-cell.js";
 import { type TaskReport, taskReport } from "./summary.js";
 import type { CompareTask } from "./task.js";
+import { parseVariant } from "./variants.js";
 
 export interface ComparisonOptions extends ProtocolOptions {
   /** Where the cells go (outDir/cells/...), one JSON file each as it finishes. */
@@ -68,6 +69,7 @@ export async function runComparison(
   tasks: readonly CompareTask[],
   options: ComparisonOptions,
 ): Promise<Comparison> {
+  for (const v of options.variants) parseVariant(v);
   const store = new CellStore(join(options.outDir, "cells"), options.resume);
   const cache = newCellCache();
   const known = new Map<string, Record<string, unknown>>();
