@@ -13,3 +13,6 @@ export {
 export { type LlamaConfig, LlamaForCausalLM, LlamaForSequenceClassification } from "./llama.js";
 export { PretrainedModel } from "./pretrained.js";
 export { type ChatMessage, HFTokenizer } from "./tokenizer.js";
+export { ConfigReader } from "./hf-config.js";
+export { gpt2ConfigFrom } from "./gpt2.js";
+export { llamaConfigFrom } from "./llama.js";

@@ -25,17 +25,19 @@ const modelCard = (c: AdapterConfig, kinds: readonly BaseKind[]): string =>
 
 /**
  * Writes an adapter folder: adapter_config.json, adapter_model.safetensors (tensors by their names
- * in the file), README.md, each atomically; kinds are those of the adapted modules.
+ * in the file), README.md, each atomically; kinds are those of the adapted modules; baseModel is
+ * written as base_model_name_or_path.
  */
 export function writeAdapterFolder(
   dir: string,
   config: AdapterConfig,
   tensors: ReadonlyMap<string, Tensor>,
   kinds: readonly BaseKind[],
+  baseModel: string | null = null,
 ): void {
   makeDir(dir);
   saveSafetensors(joinPath(dir, WEIGHTS_FILE), tensors, { format: "pt" });
-  writeJsonFile(joinPath(dir, CONFIG_FILE), toPeftConfig(config, kinds));
+  writeJsonFile(joinPath(dir, CONFIG_FILE), toPeftConfig(config, kinds, { baseModel }));
   writeTextFile(joinPath(dir, "README.md"), modelCard(config, kinds));
 }
 
