@@ -1,5 +1,6 @@
 export { isGradEnabled, noGrad } from "./autograd.js";
 export * from "./create.js";
+export * from "./ops/attention.js";
 export * from "./ops/elementwise.js";
 export * from "./ops/linear.js";
 export * from "./ops/matmul.js";
