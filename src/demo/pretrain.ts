@@ -80,11 +80,11 @@ export async function pretrainDefault(o: PretrainOptions): Promise<{ validationL
       else for (let i = 0; i < t.size; i++) t.data[i] = rng.normal(0, 0.02);
     }
   });
-  const trainer = new Trainer(
-    fullModelTarget(model),
+  const trainer = new Trainer({
+    target: fullModelTarget(model),
     train,
     validation,
-    {
+    config: {
       batchSize,
       maxSteps: steps,
       lr,
@@ -95,9 +95,9 @@ export async function pretrainDefault(o: PretrainOptions): Promise<{ validationL
       seed,
       evalEvery: Math.max(1, Math.floor(steps / 6)),
     },
-    tok.padId,
-    { onLog: o.onLog },
-  );
+    padId: tok.padId,
+    hooks: { onLog: o.onLog },
+  });
   await trainer.run();
   // Stored as bfloat16 (half the size; loaded back as float32).
   saveModel(model, outDir, { dtype: "BF16" });

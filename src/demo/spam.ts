@@ -1,17 +1,16 @@
 import { fileURLToPath } from "node:url";
-import { getPeftModel, type PeftModel } from "../adapters/index.js";
+import type { PeftModel } from "../adapters/index.js";
 import { joinPath, makeDir, writeTextFile } from "../io/index.js";
 import { HFTokenizer, loadModel } from "../models/index.js";
 import { Generator } from "../tensor/index.js";
 import {
-  adapterStepHook,
-  adapterTarget,
+  assembleJob,
   type EvalResult,
   examplesFromRecords,
-  finishAdapter,
+  jobTrainer,
   shuffled,
+  type Trainer,
   type TrainerHooks,
-  Trainer,
   variantConfig,
 } from "../train/index.js";
 import { spamRecords } from "./corpus.js";
@@ -121,19 +120,23 @@ export async function runSpamDemo(
   } as const;
   const train = examplesFromRecords(clip("train", o.trainExamples), tok, data, "spam train message");
   const test = examplesFromRecords(clip("test", o.testExamples), tok, data, "spam test message");
-  const peft = getPeftModel(model, {
-    r: o.r,
-    alpha: o.alpha,
-    targetModules: ["q_proj", "v_proj"],
-    modulesToSave: ["score"],
-    seed: o.seed,
-    ...variantConfig(o.method),
-  });
-  const stepHook = adapterStepHook(peft);
-  const trainer = new Trainer(
-    adapterTarget(peft),
-    train,
-    [],
+  const job = assembleJob(
+    model,
+    tok,
+    { train, validation: [], test, numClasses: SPAM_LABELS.length },
+    {
+      adapter: {
+        r: o.r,
+        alpha: o.alpha,
+        targetModules: ["q_proj", "v_proj"],
+        modulesToSave: ["score"],
+        ...variantConfig(o.method),
+      },
+      seed: o.seed,
+    },
+  );
+  const trainer = jobTrainer(
+    job,
     {
       batchSize: o.batchSize,
       maxSteps: o.steps,
@@ -142,13 +145,11 @@ export async function runSpamDemo(
       warmupSteps: Math.round(o.steps / 10),
       seed: o.seed,
     },
-    tok.padId,
-    { ...hooks, onStepBegin: (step, rng) => (stepHook(step, rng), hooks.onStepBegin?.(step, rng)) },
-    SPAM_LABELS.length,
+    hooks,
   );
   const before = trainer.evaluate(test);
   await trainer.run();
-  finishAdapter(peft);
   const after = trainer.evaluate(test);
+  const peft = job.peft!;
   return { peft, trainer, before, after, trainCount: train.length, testCount: test.length };
 }

@@ -1,4 +1,6 @@
 import {
+  type ActivationFn,
+  activationByName,
   Embedding,
   LayerNorm,
   Linear,
@@ -26,13 +28,14 @@ export interface BertConfig {
   layerNormEps: number;
   padTokenId: number;
   numLabels: number;
-  activation: "gelu" | "gelu_new";
+  /** transformers' ACT2FN name (hidden_act). */
+  activation: string;
 }
 
 export function bertConfigFrom(c: ConfigReader, flavor: BertConfig["flavor"]): BertConfig {
-  const act = c.string("hidden_act", "gelu");
-  if (act !== "gelu" && act !== "gelu_new")
-    throw new Error(`${c.file}: "hidden_act" ${act} is not supported (gelu, gelu_new)`);
+  c.only("position_embedding_type", ["absolute"], "absolute positions only");
+  c.only("is_decoder", [false], "the encoder only");
+  c.only("add_cross_attention", [false], "the encoder only");
   return {
     flavor,
     vocabSize: c.int("vocab_size"),
@@ -45,7 +48,7 @@ export function bertConfigFrom(c: ConfigReader, flavor: BertConfig["flavor"]): B
     layerNormEps: c.number("layer_norm_eps", 1e-12),
     padTokenId: c.int("pad_token_id", flavor === "roberta" ? 1 : 0),
     numLabels: c.numLabels(),
-    activation: act,
+    activation: c.activation("hidden_act", "gelu"),
   };
 }
 
@@ -99,16 +102,16 @@ class Attention extends Module {
 }
 
 class Intermediate extends Module {
-  constructor(
-    private readonly c: BertConfig,
-    dtype: DType,
-  ) {
+  private readonly act: ActivationFn;
+
+  constructor(c: BertConfig, dtype: DType) {
     super();
+    this.act = activationByName(c.activation)!;
     this.registerModule("dense", new Linear(c.hiddenSize, c.intermediateSize, { dtype }));
   }
 
   forward(x: Tensor): Tensor {
-    return T.gelu(run(this.child("dense"), x), this.c.activation === "gelu_new" ? "tanh" : "none");
+    return this.act(run(this.child("dense"), x));
   }
 }
 

@@ -27,6 +27,8 @@ export class KvCache {
 export interface DecoderInput {
   /** [B, T] padding mask over the past and current positions (1 real, 0 padding). */
   attentionMask?: Tensor | null;
+  /** [B, T] positions of the current tokens; by default past + 0..T−1, as transformers. */
+  positionIds?: Tensor | null;
   cache?: KvCache | null;
 }
 
@@ -38,23 +40,14 @@ export interface CausalLM extends Module {
 }
 
 /**
- * Position ids [B, T] of the current tokens: with a padding mask, the count of real tokens before
- * each one (HF's cumsum(mask) − 1, so left padding does not shift positions); else past + t.
+ * Position ids [B, T] of the current tokens: the given ones, else past + t as transformers'
+ * forward does (padding does not shift them; only generation derives positions from a mask).
  */
-export function positionIds(
-  batch: number,
-  steps: number,
-  past: number,
-  mask: Tensor | null | undefined,
-): Int32Array {
-  const out = new Int32Array(batch * steps);
-  for (let b = 0; b < batch; b++) {
-    let seen = 0;
-    for (let t = 0; t < past + steps; t++) {
-      const real = mask ? mask.data[b * (past + steps) + t] !== 0 : true;
-      if (t >= past) out[b * steps + t - past] = Math.max(0, real ? seen : seen - 1);
-      if (real) seen++;
-    }
+export function positionIds(batch: number, steps: number, past: number, given?: Tensor | null): Int32Array {
+  if (given) {
+    if (given.shape.length !== 2 || given.shape[0] !== batch || given.shape[1] !== steps)
+      throw new Error(`positionIds must have shape [${batch}, ${steps}], got [${given.shape.join(", ")}]`);
+    return Int32Array.from(given.data);
   }
-  return out;
+  return Int32Array.from({ length: batch * steps }, (_, i) => past + (i % steps));
 }

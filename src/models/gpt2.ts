@@ -1,4 +1,6 @@
 import {
+  type ActivationFn,
+  activationByName,
   Conv1D,
   Embedding,
   LayerNorm,
@@ -23,14 +25,17 @@ export interface Gpt2Config {
   numHeads: number;
   innerSize: number;
   layerNormEps: number;
-  activation: "gelu_new" | "gelu";
+  /** transformers' ACT2FN name (activation_function). */
+  activation: string;
+  /** Scores divided by √head_dim (scale_attn_weights) and by layer index + 1 (scale_attn_by_inverse_layer_idx). */
+  scaleAttnWeights: boolean;
+  scaleAttnByInverseLayerIdx: boolean;
+  tieWordEmbeddings: boolean;
 }
 
 export function gpt2ConfigFrom(c: ConfigReader): Gpt2Config {
   const hiddenSize = c.int("n_embd");
-  const act = c.string("activation_function", "gelu_new");
-  if (act !== "gelu_new" && act !== "gelu")
-    throw new Error(`${c.file}: "activation_function" ${act} is not supported (gelu_new, gelu)`);
+  c.only("add_cross_attention", [false], "GPT-2 here is decoder-only");
   return {
     vocabSize: c.int("vocab_size"),
     maxPositions: c.int("n_positions"),
@@ -39,7 +44,11 @@ export function gpt2ConfigFrom(c: ConfigReader): Gpt2Config {
     numHeads: c.int("n_head"),
     innerSize: c.has("n_inner") ? c.int("n_inner") : 4 * hiddenSize,
     layerNormEps: c.number("layer_norm_epsilon", 1e-5),
-    activation: act,
+    activation: c.activation("activation_function", "gelu_new"),
+    scaleAttnWeights: c.bool("scale_attn_weights", true),
+    scaleAttnByInverseLayerIdx: c.bool("scale_attn_by_inverse_layer_idx", false),
+    // GPT2Config leaves PretrainedConfig's default: tied.
+    tieWordEmbeddings: c.bool("tie_word_embeddings", true),
   };
 }
 
@@ -47,11 +56,17 @@ type Forward = Module & { forward(x: Tensor): Tensor };
 const run = (m: Module, x: Tensor): Tensor => (m as Forward).forward(x);
 
 class Gpt2Attention extends Module {
+  private readonly scale: number;
+
   constructor(
     private readonly c: Gpt2Config,
+    layerIdx: number,
     dtype: DType,
   ) {
     super();
+    const headDim = c.hiddenSize / c.numHeads;
+    this.scale =
+      (c.scaleAttnWeights ? 1 / Math.sqrt(headDim) : 1) / (c.scaleAttnByInverseLayerIdx ? layerIdx + 1 : 1);
     this.registerModule("c_attn", new Conv1D(c.hiddenSize, 3 * c.hiddenSize, { dtype }));
     this.registerModule("c_proj", new Conv1D(c.hiddenSize, c.hiddenSize, { dtype }));
   }
@@ -64,32 +79,33 @@ class Gpt2Attention extends Module {
     if (cache) ({ k, v } = cache.update(index, k, v));
     return run(
       this.child("c_proj"),
-      mergeHeads(scaledDotProductAttention(q, k, v, { causal: true, attentionMask: mask })),
+      mergeHeads(
+        scaledDotProductAttention(q, k, v, { causal: true, attentionMask: mask, scale: this.scale }),
+      ),
     );
   }
 }
 
 class Gpt2Mlp extends Module {
-  constructor(
-    private readonly c: Gpt2Config,
-    dtype: DType,
-  ) {
+  private readonly act: ActivationFn;
+
+  constructor(c: Gpt2Config, dtype: DType) {
     super();
+    this.act = activationByName(c.activation)!;
     this.registerModule("c_fc", new Conv1D(c.hiddenSize, c.innerSize, { dtype }));
     this.registerModule("c_proj", new Conv1D(c.innerSize, c.hiddenSize, { dtype }));
   }
 
   forward(x: Tensor): Tensor {
-    const h = T.gelu(run(this.child("c_fc"), x), this.c.activation === "gelu_new" ? "tanh" : "none");
-    return run(this.child("c_proj"), h);
+    return run(this.child("c_proj"), this.act(run(this.child("c_fc"), x)));
   }
 }
 
 class Gpt2Block extends Module {
-  constructor(c: Gpt2Config, dtype: DType) {
+  constructor(c: Gpt2Config, layerIdx: number, dtype: DType) {
     super();
     this.registerModule("ln_1", new LayerNorm(c.hiddenSize, c.layerNormEps, { dtype }));
-    this.registerModule("attn", new Gpt2Attention(c, dtype));
+    this.registerModule("attn", new Gpt2Attention(c, layerIdx, dtype));
     this.registerModule("ln_2", new LayerNorm(c.hiddenSize, c.layerNormEps, { dtype }));
     this.registerModule("mlp", new Gpt2Mlp(c, dtype));
   }
@@ -110,13 +126,13 @@ class Gpt2Model extends Module {
     this.registerModule("wpe", new Embedding(c.maxPositions, c.hiddenSize, { dtype }));
     this.registerModule(
       "h",
-      new ModuleList(Array.from({ length: c.numLayers }, () => new Gpt2Block(c, dtype))),
+      new ModuleList(Array.from({ length: c.numLayers }, (_, i) => new Gpt2Block(c, i, dtype))),
     );
     this.registerModule("ln_f", new LayerNorm(c.hiddenSize, c.layerNormEps, { dtype }));
   }
 }
 
-/** HF's GPT2LMHeadModel: Conv1D weights [in, out], fused c_attn, learned positions, tied lm_head. */
+/** HF's GPT2LMHeadModel: Conv1D weights [in, out], fused c_attn, learned positions, lm_head tied unless the config says not. */
 export class Gpt2LMHeadModel extends PretrainedModel implements CausalLM {
   readonly architecture = "GPT2LMHeadModel";
 
@@ -130,7 +146,8 @@ export class Gpt2LMHeadModel extends PretrainedModel implements CausalLM {
       "lm_head",
       new Linear(config.hiddenSize, config.vocabSize, { bias: false, dtype }),
     );
-    head.setParam("weight", (this.getSubmodule("transformer.wte") as Embedding).weight);
+    if (config.tieWordEmbeddings)
+      head.setParam("weight", (this.getSubmodule("transformer.wte") as Embedding).weight);
   }
 
   get vocabSize(): number {
@@ -152,15 +169,19 @@ export class Gpt2LMHeadModel extends PretrainedModel implements CausalLM {
   }
 
   override tiedNames(): string[] {
-    return ["lm_head.weight"];
+    return this.config.tieWordEmbeddings ? ["lm_head.weight"] : [];
   }
 
-  forward(ids: Tensor, { attentionMask = null, cache = null }: DecoderInput = {}): Tensor {
+  forward(
+    ids: Tensor,
+    { attentionMask = null, positionIds: given = null, cache = null }: DecoderInput = {},
+  ): Tensor {
     const [batch, steps] = ids.shape;
     const past = cache?.length ?? 0;
-    const positions = positionIds(batch, steps, past, attentionMask);
-    if (past + steps > this.config.maxPositions) {
-      throw new Error(`GPT-2 has ${this.config.maxPositions} positions; the sequence needs ${past + steps}`);
+    const positions = positionIds(batch, steps, past, given);
+    const needed = positions.reduce((most, p) => Math.max(most, p + 1), past + steps);
+    if (needed > this.config.maxPositions) {
+      throw new Error(`GPT-2 has ${this.config.maxPositions} positions; the sequence needs ${needed}`);
     }
     let x = T.add(
       run(this.getSubmodule("transformer.wte"), ids),

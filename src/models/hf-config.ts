@@ -1,3 +1,5 @@
+import { activationNames, activationByName } from "../nn/index.js";
+
 /** Reading HuggingFace config.json fields with errors that name the file, the key and what was expected. */
 export class ConfigReader {
   constructor(
@@ -39,9 +41,36 @@ export class ConfigReader {
 
   /** num_labels, or the size of id2label, or HF's default of 2. */
   numLabels(): number {
-    if (this.has("num_labels")) return this.int("num_labels");
+    this.only("problem_type", ["single_label_classification"], "classification trains with cross-entropy");
     const id2label = this.json.id2label;
-    return id2label && typeof id2label === "object" ? Object.keys(id2label).length : 2;
+    const labels = this.has("num_labels")
+      ? this.int("num_labels")
+      : id2label && typeof id2label === "object"
+        ? Object.keys(id2label).length
+        : 2;
+    // With one label transformers regresses (MSE loss) instead of classifying.
+    if (labels < 2)
+      this.fail(this.has("num_labels") ? "num_labels" : "id2label", "must give at least 2 labels");
+    return labels;
+  }
+
+  /** The name of one of transformers' activations (ACT2FN) that morelora implements. */
+  activation(key: string, fallback: string): string {
+    const name = this.string(key, fallback);
+    if (!activationByName(name))
+      this.fail(key, `must name an activation morelora implements (${activationNames().join(", ")})`);
+    return name;
+  }
+
+  /**
+   * Stops the load when a field that changes the computation asks for something morelora does
+   * not implement: the field may be absent or hold one of the values it does implement.
+   */
+  only(key: string, implemented: readonly unknown[], what: string): void {
+    if (!this.has(key)) return;
+    const v = this.json[key];
+    const same = (a: unknown): boolean => JSON.stringify(a) === JSON.stringify(v);
+    if (!implemented.some(same)) this.fail(key, `is not implemented by morelora (${what})`);
   }
 
   raw(key: string): unknown {

@@ -9,63 +9,99 @@ import {
 } from "../io/index.js";
 import { type DType, formatShape, noGrad, type Tensor } from "../tensor/index.js";
 import { ConfigReader } from "./hf-config.js";
-import { BertFamilyModel, bertConfigFrom } from "./bert.js";
+import { type BertConfig, BertFamilyModel, bertConfigFrom } from "./bert.js";
 import { Gpt2LMHeadModel, gpt2ConfigFrom } from "./gpt2.js";
-import { LlamaForCausalLM, LlamaForSequenceClassification, llamaConfigFrom } from "./llama.js";
+import {
+  type LlamaConfig,
+  LlamaForCausalLM,
+  LlamaForSequenceClassification,
+  llamaConfigFrom,
+} from "./llama.js";
 import type { PretrainedModel } from "./pretrained.js";
 
 type Builder = (c: ConfigReader, dtype: DType) => PretrainedModel;
+/** An architecture: the model_type its config carries and how to build it. */
+interface Architecture {
+  modelType: string;
+  build: Builder;
+}
 
 const padTokenId = (c: ConfigReader): number | null => (c.has("pad_token_id") ? c.int("pad_token_id") : null);
+const llamaFamily = (modelType: LlamaConfig["modelType"]): [string, Architecture][] => {
+  const prefix = { llama: "Llama", qwen2: "Qwen2", mistral: "Mistral" }[modelType];
+  return [
+    [
+      `${prefix}ForCausalLM`,
+      { modelType, build: (c, d) => new LlamaForCausalLM(llamaConfigFrom(c, modelType), d) },
+    ],
+    [
+      `${prefix}ForSequenceClassification`,
+      {
+        modelType,
+        build: (c, d) =>
+          new LlamaForSequenceClassification(llamaConfigFrom(c, modelType), c.numLabels(), padTokenId(c), d),
+      },
+    ],
+  ];
+};
+const bertFamily = (flavor: BertConfig["flavor"]): [string, Architecture][] => {
+  const prefix = flavor === "bert" ? "Bert" : "Roberta";
+  return [
+    [
+      `${prefix}Model`,
+      { modelType: flavor, build: (c, d) => new BertFamilyModel(bertConfigFrom(c, flavor), "encoder", d) },
+    ],
+    [
+      `${prefix}ForSequenceClassification`,
+      {
+        modelType: flavor,
+        build: (c, d) => new BertFamilyModel(bertConfigFrom(c, flavor), "classification", d),
+      },
+    ],
+  ];
+};
 
 /** Every supported "architectures" entry; adding one is a file in models/ and a line here. */
-const ARCHITECTURES = new Map<string, Builder>([
-  ["LlamaForCausalLM", (c, d) => new LlamaForCausalLM(llamaConfigFrom(c, "llama"), d)],
-  ["Qwen2ForCausalLM", (c, d) => new LlamaForCausalLM(llamaConfigFrom(c, "qwen2"), d)],
-  ["MistralForCausalLM", (c, d) => new LlamaForCausalLM(llamaConfigFrom(c, "mistral"), d)],
-  [
-    "LlamaForSequenceClassification",
-    (c, d) =>
-      new LlamaForSequenceClassification(llamaConfigFrom(c, "llama"), c.numLabels(), padTokenId(c), d),
-  ],
-  [
-    "Qwen2ForSequenceClassification",
-    (c, d) =>
-      new LlamaForSequenceClassification(llamaConfigFrom(c, "qwen2"), c.numLabels(), padTokenId(c), d),
-  ],
-  ["GPT2LMHeadModel", (c, d) => new Gpt2LMHeadModel(gpt2ConfigFrom(c), d)],
-  ["BertModel", (c, d) => new BertFamilyModel(bertConfigFrom(c, "bert"), "encoder", d)],
-  [
-    "BertForSequenceClassification",
-    (c, d) => new BertFamilyModel(bertConfigFrom(c, "bert"), "classification", d),
-  ],
-  ["RobertaModel", (c, d) => new BertFamilyModel(bertConfigFrom(c, "roberta"), "encoder", d)],
-  [
-    "RobertaForSequenceClassification",
-    (c, d) => new BertFamilyModel(bertConfigFrom(c, "roberta"), "classification", d),
-  ],
+const ARCHITECTURES = new Map<string, Architecture>([
+  ...llamaFamily("llama"),
+  ...llamaFamily("qwen2"),
+  ...llamaFamily("mistral"),
+  ["GPT2LMHeadModel", { modelType: "gpt2", build: (c, d) => new Gpt2LMHeadModel(gpt2ConfigFrom(c), d) }],
+  ...bertFamily("bert"),
+  ...bertFamily("roberta"),
 ]);
 
-export function registerArchitecture(name: string, build: Builder): void {
-  ARCHITECTURES.set(name, build);
+export function registerArchitecture(name: string, modelType: string, build: Builder): void {
+  ARCHITECTURES.set(name, { modelType, build });
 }
 
 export const supportedArchitectures = (): string[] => [...ARCHITECTURES.keys()];
 
-/** Builds the (randomly initialised) model a config.json object describes. */
+/**
+ * Builds the (randomly initialised) model a config.json object describes. Every "architectures"
+ * entry must be supported and "model_type" (when given) must be the one of that architecture:
+ * transformers builds from model_type, so a mismatch means a different model.
+ */
 export function buildModel(
   json: Record<string, unknown>,
   { file = "config.json", dtype = "float32" as DType } = {},
 ): PretrainedModel {
   const archs = json.architectures;
-  const name = Array.isArray(archs) && typeof archs[0] === "string" ? archs[0] : null;
-  if (!name) throw new Error(`${file}: "architectures" must list the model class, e.g. ["LlamaForCausalLM"]`);
-  const build = ARCHITECTURES.get(name);
-  if (!build)
+  if (!Array.isArray(archs) || archs.length === 0 || archs.some((a) => typeof a !== "string"))
+    throw new Error(`${file}: "architectures" must list the model class, e.g. ["LlamaForCausalLM"]`);
+  for (const name of archs as string[]) {
+    if (!ARCHITECTURES.has(name))
+      throw new Error(
+        `${file}: architecture ${name} is not supported (supported: ${supportedArchitectures().join(", ")})`,
+      );
+  }
+  const arch = ARCHITECTURES.get(archs[0] as string)!;
+  const modelType = json.model_type;
+  if (modelType !== undefined && modelType !== arch.modelType)
     throw new Error(
-      `${file}: architecture ${name} is not supported (supported: ${supportedArchitectures().join(", ")})`,
+      `${file}: "model_type" ${JSON.stringify(modelType)} is not the one of ${archs[0]} ("${arch.modelType}")`,
     );
-  const model = build(new ConfigReader(json, file), dtype);
+  const model = arch.build(new ConfigReader(json, file), dtype);
   model.hfConfig = json;
   return model;
 }

@@ -1,4 +1,6 @@
 import {
+  type ActivationFn,
+  activationByName,
   Embedding,
   Linear,
   Module,
@@ -32,6 +34,8 @@ export interface LlamaConfig {
   qkvBias: boolean;
   oBias: boolean;
   mlpBias: boolean;
+  /** transformers' ACT2FN name of the MLP's gate activation (hidden_act). */
+  hiddenAct: string;
   tieWordEmbeddings: boolean;
 }
 
@@ -44,6 +48,8 @@ export function llamaConfigFrom(c: ConfigReader, modelType: LlamaConfig["modelTy
       `${c.file}: "hidden_size" ${hiddenSize} is not divisible by "num_attention_heads" ${numHeads}`,
     );
   const attentionBias = c.bool("attention_bias", false);
+  // Dropout inside attention is not implemented (checkpoints ship 0.0).
+  c.only("attention_dropout", [0], "attention dropout must be 0");
   return {
     modelType,
     vocabSize: c.int("vocab_size"),
@@ -58,7 +64,9 @@ export function llamaConfigFrom(c: ConfigReader, modelType: LlamaConfig["modelTy
     qkvBias: modelType === "qwen2" || attentionBias,
     oBias: modelType !== "qwen2" && attentionBias,
     mlpBias: c.bool("mlp_bias", false),
-    tieWordEmbeddings: c.bool("tie_word_embeddings", modelType === "qwen2"),
+    hiddenAct: c.activation("hidden_act", "silu"),
+    // LlamaConfig, Qwen2Config and MistralConfig all default to an untied head.
+    tieWordEmbeddings: c.bool("tie_word_embeddings", false),
   };
 }
 
@@ -101,8 +109,11 @@ class LlamaAttention extends Module {
 }
 
 class LlamaMlp extends Module {
+  private readonly act: ActivationFn;
+
   constructor(c: LlamaConfig, dtype: DType) {
     super();
+    this.act = activationByName(c.hiddenAct)!;
     const opts = { bias: c.mlpBias, dtype };
     this.registerModule("gate_proj", new Linear(c.hiddenSize, c.intermediateSize, opts));
     this.registerModule("up_proj", new Linear(c.hiddenSize, c.intermediateSize, opts));
@@ -112,7 +123,7 @@ class LlamaMlp extends Module {
   forward(x: Tensor): Tensor {
     return run(
       this.child("down_proj"),
-      T.mul(T.silu(run(this.child("gate_proj"), x)), run(this.child("up_proj"), x)),
+      T.mul(this.act(run(this.child("gate_proj"), x)), run(this.child("up_proj"), x)),
     );
   }
 }
@@ -151,13 +162,16 @@ class LlamaModel extends Module {
     this.invFreq = inverseFrequencies(c.rope);
   }
 
-  forward(ids: Tensor, { attentionMask = null, cache = null }: DecoderInput = {}): Tensor {
+  forward(
+    ids: Tensor,
+    { attentionMask = null, positionIds: given = null, cache = null }: DecoderInput = {},
+  ): Tensor {
     const [batch, steps] = ids.shape;
     const past = cache?.length ?? 0;
     let x = run(this.child("embed_tokens"), ids);
     const { cos, sin } = ropeTables(
       this.invFreq,
-      positionIds(batch, steps, past, attentionMask),
+      positionIds(batch, steps, past, given),
       batch,
       steps,
       x.dtype,
@@ -263,8 +277,11 @@ export class LlamaForSequenceClassification extends PretrainedModel {
   }
 
   /** Class logits [B, labels]. */
-  forward(ids: Tensor, { attentionMask = null }: { attentionMask?: Tensor | null } = {}): Tensor {
-    const hidden = (this.child("model") as LlamaModel).forward(ids, { attentionMask });
+  forward(
+    ids: Tensor,
+    { attentionMask = null, positionIds = null }: Omit<DecoderInput, "cache"> = {},
+  ): Tensor {
+    const hidden = (this.child("model") as LlamaModel).forward(ids, { attentionMask, positionIds });
     const [b, t, d] = hidden.shape;
     const last = T.indexSelect(T.reshape(hidden, [b * t, d]), 0, this.lastTokens(ids, attentionMask));
     return run(this.child("score"), last);

@@ -19,14 +19,19 @@ export interface RopeConfig {
 }
 
 export function ropeConfigFrom(c: ConfigReader, headDim: number): RopeConfig {
-  const theta = c.number("rope_theta", 10000);
-  const raw = c.raw("rope_scaling") as Record<string, unknown> | null | undefined;
-  if (!raw) return { theta, headDim, scaling: null };
-  const type = raw.rope_type ?? raw.type;
+  // transformers 5 writes rope_parameters (rope_theta inside); earlier versions rope_theta and rope_scaling.
+  const key = c.has("rope_parameters") ? "rope_parameters" : "rope_scaling";
+  const raw = c.raw(key) as Record<string, unknown> | null | undefined;
   const num = (k: string): number => {
-    if (typeof raw[k] !== "number") throw new Error(`${c.file}: "rope_scaling.${k}" must be a number`);
+    if (typeof raw?.[k] !== "number") throw new Error(`${c.file}: "${key}.${k}" must be a number`);
     return raw[k] as number;
   };
+  const theta =
+    key === "rope_parameters" && raw?.rope_theta !== undefined
+      ? num("rope_theta")
+      : c.number("rope_theta", 10000);
+  if (!raw) return { theta, headDim, scaling: null };
+  const type = raw.rope_type ?? raw.type;
   if (type === "linear") return { theta, headDim, scaling: { type: "linear", factor: num("factor") } };
   if (type === "llama3") {
     return {
@@ -43,7 +48,7 @@ export function ropeConfigFrom(c: ConfigReader, headDim: number): RopeConfig {
   }
   if (type === "default") return { theta, headDim, scaling: null };
   throw new Error(
-    `${c.file}: "rope_scaling" type ${JSON.stringify(type)} is not supported (supported: linear, llama3)`,
+    `${c.file}: "${key}" type ${JSON.stringify(type)} is not supported (supported: default, linear, llama3)`,
   );
 }
 

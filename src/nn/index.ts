@@ -1,3 +1,4 @@
+export { type ActivationFn, activationByName, activationNames } from "./activations.js";
 export {
   type AttentionMaskOptions,
   attentionBlockMask,

@@ -1,8 +1,6 @@
 import type { AdapterConfigInput } from "../adapters/index.js";
-import { type JobOptions, prepareJob } from "./job.js";
+import { type JobOptions, jobTrainer, prepareJob } from "./job.js";
 import type { Example } from "./tasks.js";
-import { adapterStepHook, finishAdapter } from "./targets.js";
-import { Trainer } from "./trainer.js";
 
 /**
  * A method variant of a comparison, by name: a method ("dora"), optionally with ":tanh" (Hadamard
@@ -79,35 +77,26 @@ export async function compareMethods(base: JobOptions, options: CompareOptions):
       const started = performance.now();
       for (let seed = 0; seed < options.seeds; seed++) {
         options.onRun?.(variant, lr, seed);
+        const train = { ...base.train, lr, seed, outDir: null };
         const job = await prepareJob(
           {
             ...base,
             testFile: options.testFile,
             adapter: { ...base.adapter, ...variantConfig(variant) },
-            train: { ...base.train, lr, seed, outDir: null },
+            train,
           } as JobOptions,
           examples,
         );
-        const trainer = new Trainer(
-          job.target,
-          job.train,
-          job.validation,
-          { ...base.train, lr, seed, outDir: null },
-          job.tokenizer.padId,
-          {
-            onStepBegin: job.peft ? adapterStepHook(job.peft) : undefined,
-            onStep: () => {
-              peak = Math.max(peak, process.memoryUsage().rss / 2 ** 20);
-            },
+        const trainer = jobTrainer(job, train, {
+          onStep: () => {
+            peak = Math.max(peak, process.memoryUsage().rss / 2 ** 20);
           },
-          job.numClasses,
-        );
+        });
         await trainer.run();
         const score = (examples: typeof job.validation): number => {
           const r = trainer.evaluate(examples);
           return r.accuracy ?? -r.loss;
         };
-        if (job.peft) finishAdapter(job.peft);
         parameters = job.peft ? job.peft.trainableSummary().trainable : job.model.parameters().length;
         valid.push(score(job.validation));
         scores.push(score(job.test.length ? job.test : job.validation));

@@ -11,7 +11,7 @@ export {
 } from "./optimizer.js";
 export { readRecords } from "./records.js";
 export { lrFactor, type ScheduleName } from "./schedule.js";
-export { adapterStepHook, adapterTarget, finishAdapter, fullModelTarget } from "./targets.js";
+export { adapterTarget, fullModelTarget } from "./targets.js";
 export {
   type Batch,
   type CausalLmData,
@@ -33,10 +33,21 @@ export {
   type TrainConfig,
   Trainer,
   type TrainerHooks,
+  type TrainerOptions,
   TrainingError,
   type TrainTarget,
 } from "./trainer.js";
-export { evalJob, type JobOptions, type JobResult, prepareJob, trainJob } from "./job.js";
+export {
+  assembleJob,
+  evalJob,
+  type JobData,
+  type JobOptions,
+  type JobResult,
+  jobTrainer,
+  type PreparedJob,
+  prepareJob,
+  trainJob,
+} from "./job.js";
 export {
   type CompareOptions,
   type CompareRow,

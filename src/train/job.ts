@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { type AdapterConfigInput, getPeftModel, PeftModel } from "../adapters/index.js";
 import { HFTokenizer, loadModel, type PretrainedModel } from "../models/index.js";
 import { type Example, loadExamples, splitExamples, type TaskData } from "./tasks.js";
-import { adapterStepHook, adapterTarget, finishAdapter, fullModelTarget } from "./targets.js";
+import { adapterTarget, fullModelTarget } from "./targets.js";
 import {
   type EvalResult,
   type TrainConfig,
@@ -69,18 +69,34 @@ function taskData(opts: JobOptions, model: PretrainedModel): TaskData {
   };
 }
 
-export interface PreparedJob {
+export interface JobData {
+  train: Example[];
+  validation: Example[];
+  test: Example[];
+  /** Classes of a classification task; 0 for language modelling. */
+  numClasses: number;
+}
+
+export interface PreparedJob extends JobData {
   model: PretrainedModel;
   peft: PeftModel | null;
   tokenizer: HFTokenizer;
   target: TrainTarget;
-  train: Example[];
-  validation: Example[];
-  test: Example[];
-  numClasses: number;
 }
 
-/** Loads the model, tokenizer and data, and wraps the model for training. */
+/** A loaded model and its tokenized data, wrapped for training: an adapter, or every parameter (full). */
+export function assembleJob(
+  model: PretrainedModel,
+  tokenizer: HFTokenizer,
+  data: JobData,
+  opts: { full?: boolean; adapter: Omit<AdapterConfigInput, "seed">; seed: number },
+): PreparedJob {
+  if (opts.full) return { model, peft: null, tokenizer, target: fullModelTarget(model), ...data };
+  const peft = getPeftModel(model, { ...opts.adapter, seed: opts.seed });
+  return { model, peft, tokenizer, target: adapterTarget(peft), ...data };
+}
+
+/** Loads the model, tokenizer and data files, and wraps the model for training. */
 export async function prepareJob(opts: JobOptions, cache?: Map<string, Example[]>): Promise<PreparedJob> {
   const model = loadModel(opts.model, { config: opts.modelConfig, warn: () => {} });
   const tokenizer = HFTokenizer.load(opts.model);
@@ -100,16 +116,31 @@ export async function prepareJob(opts: JobOptions, cache?: Map<string, Example[]
     : opts.valRatio > 0
       ? splitExamples(all, opts.valRatio, opts.train.seed ?? 0)
       : { train: all, validation: [] };
-  let peft: PeftModel | null = null;
-  let target: TrainTarget;
-  if (opts.full) target = fullModelTarget(model);
-  else {
-    peft = getPeftModel(model, { ...opts.adapter, seed: opts.train.seed ?? 0 });
-    target = adapterTarget(peft);
-  }
   const test = opts.testFile ? await load(opts.testFile) : [];
   const numClasses = data.kind === "classification" ? data.labels.length : 0;
-  return { model, peft, tokenizer, target, ...split, test, numClasses };
+  return assembleJob(
+    model,
+    tokenizer,
+    { ...split, test, numClasses },
+    { full: opts.full, adapter: opts.adapter, seed: opts.train.seed ?? 0 },
+  );
+}
+
+/** The trainer of a prepared job; the target brings its adapter's step hooks. */
+export function jobTrainer(
+  job: PreparedJob,
+  config: Partial<TrainConfig>,
+  hooks: TrainerHooks = {},
+): Trainer {
+  return new Trainer({
+    target: job.target,
+    train: job.train,
+    validation: job.validation,
+    config,
+    padId: job.tokenizer.padId,
+    hooks,
+    numClasses: job.numClasses,
+  });
 }
 
 export interface JobResult {
@@ -124,27 +155,10 @@ export interface JobResult {
 /** Trains as told, evaluating before and after; writes out/adapter (or out/model) at the end. */
 export async function trainJob(opts: JobOptions, hooks: TrainerHooks = {}): Promise<JobResult> {
   const job = await prepareJob(opts);
-  const peft = job.peft;
-  const stepHook = peft ? adapterStepHook(peft) : null;
-  const trainer = new Trainer(
-    job.target,
-    job.train,
-    job.validation,
-    opts.train,
-    job.tokenizer.padId,
-    {
-      ...hooks,
-      onStepBegin: (step, rng) => {
-        stepHook?.(step, rng);
-        hooks.onStepBegin?.(step, rng);
-      },
-    },
-    job.numClasses,
-  );
+  const trainer = jobTrainer(job, opts.train, hooks);
   if (opts.resume) trainer.resume(opts.resume);
   const before = job.validation.length && !opts.resume ? trainer.evaluate(job.validation) : null;
   const stopped = await trainer.run();
-  if (peft) finishAdapter(peft);
   const after = job.validation.length ? trainer.evaluate(job.validation) : null;
   const out = opts.train.outDir;
   const saved = out ? join(out, opts.full ? "model" : "adapter") : null;
@@ -160,14 +174,12 @@ export async function evalJob(opts: JobOptions & { adapterDir?: string | null })
   const examples = await loadExamples(opts.data, tokenizer, data);
   const peft = opts.adapterDir ? PeftModel.load(model, opts.adapterDir) : null;
   const target = peft ? adapterTarget(peft) : fullModelTarget(model);
-  const trainer = new Trainer(
+  const trainer = new Trainer({
     target,
-    examples,
-    null,
-    { batchSize: opts.train.batchSize ?? 8 },
-    tokenizer.padId,
-    {},
-    data.kind === "classification" ? data.labels.length : 0,
-  );
+    train: examples,
+    config: { batchSize: opts.train.batchSize ?? 8 },
+    padId: tokenizer.padId,
+    numClasses: data.kind === "classification" ? data.labels.length : 0,
+  });
   return trainer.evaluate(examples);
 }

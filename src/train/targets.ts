@@ -6,7 +6,10 @@ import type { TrainTarget } from "./trainer.js";
 
 type TaskModel = { forward(ids: Tensor, input: { attentionMask: Tensor }): Tensor };
 
-/** Trains a PeftModel's active adapter; checkpoints hold the adapter in PEFT format. */
+/**
+ * Trains a PeftModel's active adapter; checkpoints hold the adapter in PEFT format. The adapter's
+ * step hooks ride along: DyLoRA draws its rank before each step and returns to its full rank after.
+ */
 export function adapterTarget(peft: PeftModel): TrainTarget {
   return {
     forward: (batch: Batch) => peft.forward(batch.ids, { attentionMask: batch.attentionMask }),
@@ -14,19 +17,13 @@ export function adapterTarget(peft: PeftModel): TrainTarget {
     save: (dir) => peft.save(dir),
     load: (dir) => peft.loadWeights(dir),
     train: (mode) => void peft.model.train(mode),
+    beginStep: (_, rng: Generator) => {
+      if (peft.config().method === "dylora") peft.sampleRank(rng);
+    },
+    endTraining: () => {
+      if (peft.config().method === "dylora") peft.setRank(peft.config().r);
+    },
   };
-}
-
-/** The per-step hook an adapter needs from the trainer: DyLoRA draws its rank for the step. */
-export function adapterStepHook(peft: PeftModel): (step: number, rng: Generator) => void {
-  return (_, rng) => {
-    if (peft.config().method === "dylora") peft.sampleRank(rng);
-  };
-}
-
-/** After training, DyLoRA goes back to its full rank (the one saved and evaluated by default). */
-export function finishAdapter(peft: PeftModel): void {
-  if (peft.config().method === "dylora") peft.setRank(peft.config().r);
 }
 
 /** Full fine-tuning: every parameter trains; checkpoints hold the whole model as an HF folder. */

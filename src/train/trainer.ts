@@ -61,6 +61,10 @@ export interface TrainTarget {
   load(dir: string): void;
   /** Sets train or eval mode (dropout). */
   train(mode: boolean): void;
+  /** Before each optimizer step: the adapter's own training hook (DyLoRA draws its rank here). */
+  beginStep?(step: number, rng: Generator): void;
+  /** When the training loop ends (DyLoRA goes back to the rank it saves and evaluates). */
+  endTraining?(): void;
 }
 
 export interface LogEntry {
@@ -73,7 +77,7 @@ export interface LogEntry {
 }
 
 export interface TrainerHooks {
-  /** Before each optimizer step (DyLoRA samples its rank here). */
+  /** Before each optimizer step (after the target's own beginStep). */
   onStepBegin?(step: number, rng: Generator): void;
   onLog?(entry: LogEntry): void;
   /** After each optimizer step. */
@@ -81,6 +85,20 @@ export interface TrainerHooks {
 }
 
 export class TrainingError extends Error {}
+
+/** What a Trainer is built from. */
+export interface TrainerOptions {
+  target: TrainTarget;
+  train: Example[];
+  /** Evaluated every evalEvery steps and at the end (none when empty). */
+  validation?: Example[] | null;
+  config?: Partial<TrainConfig>;
+  /** The token id batches are padded with. */
+  padId: number;
+  hooks?: TrainerHooks;
+  /** Classes of a classification task (for F1); 0 for language modelling. */
+  numClasses?: number;
+}
 
 export interface EvalResult {
   loss: number;
@@ -103,18 +121,23 @@ export class Trainer {
   private readonly started = performance.now();
   private stopRequested = false;
   readonly history: LogEntry[] = [];
+  private readonly target: TrainTarget;
+  private readonly trainSet: Example[];
+  private readonly validation: Example[] | null;
+  private readonly padId: number;
+  private readonly hooks: TrainerHooks;
+  private readonly numClasses: number;
 
-  constructor(
-    private readonly target: TrainTarget,
-    private readonly trainSet: Example[],
-    private readonly validation: Example[] | null,
-    config: Partial<TrainConfig>,
-    private readonly padId: number,
-    private readonly hooks: TrainerHooks = {},
-    private readonly numClasses = 0,
-  ) {
-    this.config = { ...DEFAULT_TRAIN_CONFIG, ...config };
-    if (trainSet.length === 0) throw new Error("training set is empty");
+  constructor(options: TrainerOptions) {
+    const { target, train } = options;
+    this.target = target;
+    this.trainSet = train;
+    this.validation = options.validation ?? null;
+    this.padId = options.padId;
+    this.hooks = options.hooks ?? {};
+    this.numClasses = options.numClasses ?? 0;
+    this.config = { ...DEFAULT_TRAIN_CONFIG, ...options.config };
+    if (train.length === 0) throw new Error("training set is empty");
     const groups = defaultParamGroups(target.parameters());
     const c = this.config;
     this.optimizer =
@@ -196,6 +219,7 @@ export class Trainer {
   private trainStep(): { loss: number; gradNorm: number } {
     const c = this.config;
     const step = this.state.step + 1;
+    this.target.beginStep?.(step, this.rng);
     this.hooks.onStepBegin?.(step, this.rng);
     this.optimizer.lr =
       c.lr *
@@ -296,6 +320,7 @@ export class Trainer {
       this.checkpoint();
       return "done";
     } finally {
+      this.target.endTraining?.();
       process.removeListener("SIGINT", onSignal);
       process.removeListener("SIGTERM", onSignal);
     }

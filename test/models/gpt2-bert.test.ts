@@ -15,7 +15,7 @@ import { assertClose } from "../helpers.js";
 import { randomTensors, writeFolder } from "../support/hf-folders.js";
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), "morelora-models-"));
-const ids = (rows: number[][]): Tensor => T.tensor(rows, { dtype: "int32" });
+const intTensor = (rows: number[][]): Tensor => T.tensor(rows, { dtype: "int32" });
 
 const GPT2 = {
   architectures: ["GPT2LMHeadModel"],
@@ -57,6 +57,82 @@ function gpt2Shapes(): Record<string, number[]> {
     });
   }
   return shapes;
+}
+
+type Weights = Map<string, Tensor>;
+
+/**
+ * GPT-2 written out with loops from transformers' modeling_gpt2 (OpenAI tensor names): learned
+ * positions (0..T−1 unless given), scores scaled by 1/√head_dim (scale_attn_weights) and
+ * 1/(layer+1) (scale_attn_by_inverse_layer_idx), padding masked, gelu_new, head = lm_head or wte.
+ */
+function naiveGpt2(
+  w: Weights,
+  c: Record<string, unknown>,
+  ids: number[],
+  {
+    mask = ids.map(() => 1),
+    positions = ids.map((_, t) => t),
+  }: { mask?: number[]; positions?: number[] } = {},
+): number[][] {
+  const d = 16;
+  const heads = 4;
+  const hd = d / heads;
+  const get = (name: string): number[] => Array.from(w.get(name)!.data);
+  const conv = (x: number[], name: string): number[] => {
+    const wt = get(`${name}.weight`);
+    const b = get(`${name}.bias`);
+    return b.map((bo, o) => x.reduce((s, xi, i) => s + xi * wt[i * b.length + o], bo));
+  };
+  const ln = (x: number[], name: string): number[] => {
+    const mean = x.reduce((a, b) => a + b, 0) / x.length;
+    const v = x.reduce((a, b) => a + (b - mean) ** 2, 0) / x.length;
+    const [g, b] = [get(`${name}.weight`), get(`${name}.bias`)];
+    return x.map((xi, i) => ((xi - mean) / Math.sqrt(v + 1e-5)) * g[i] + b[i]);
+  };
+  const gelu = (v: number): number =>
+    0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+  const wte = get("wte.weight");
+  const wpe = get("wpe.weight");
+  let xs = ids.map((id, t) =>
+    Array.from({ length: d }, (_, i) => wte[id * d + i] + wpe[positions[t] * d + i]),
+  );
+  for (let l = 0; l < (c.n_layer as number); l++) {
+    const p = `h.${l}`;
+    let scale = c.scale_attn_weights === false ? 1 : 1 / Math.sqrt(hd);
+    if (c.scale_attn_by_inverse_layer_idx === true) scale /= l + 1;
+    const qkv = xs.map((x) => conv(ln(x, `${p}.ln_1`), `${p}.attn.c_attn`));
+    const att = xs.map((_, t) => {
+      const out = new Array<number>(d).fill(0);
+      for (let h = 0; h < heads; h++) {
+        const keys = Array.from({ length: t + 1 }, (_, s) => s).filter((s) => mask[s] === 1);
+        const scores = keys.map((s) => {
+          let dot = 0;
+          for (let i = 0; i < hd; i++) dot += qkv[t][h * hd + i] * qkv[s][d + h * hd + i];
+          return dot * scale;
+        });
+        const top = Math.max(...scores);
+        const e = scores.map((v) => Math.exp(v - top));
+        const z = e.reduce((a, b) => a + b, 0);
+        keys.forEach((s, j) => {
+          for (let i = 0; i < hd; i++) out[h * hd + i] += (e[j] / z) * qkv[s][2 * d + h * hd + i];
+        });
+      }
+      return out;
+    });
+    xs = xs.map((x, t) => {
+      const a = conv(att[t], `${p}.attn.c_proj`);
+      const h1 = x.map((v, i) => v + a[i]);
+      const m = conv(conv(ln(h1, `${p}.ln_2`), `${p}.mlp.c_fc`).map(gelu), `${p}.mlp.c_proj`);
+      return h1.map((v, i) => v + m[i]);
+    });
+  }
+  const head = w.has("lm_head.weight") ? get("lm_head.weight") : wte;
+  const vocab = c.vocab_size as number;
+  return xs.map((x) => {
+    const f = ln(x, "ln_f");
+    return Array.from({ length: vocab }, (_, o) => f.reduce((s, fi, i) => s + fi * head[o * d + i], 0));
+  });
 }
 
 function bertConfig(flavor: "bert" | "roberta", task: "Model" | "ForSequenceClassification") {
@@ -125,6 +201,69 @@ function bertShapes(
 }
 
 describe("GPT-2", () => {
+  it("matches transformers' equations, with scale_attn_weights and scale_attn_by_inverse_layer_idx", () => {
+    const ids = [1, 7, 3, 30, 12];
+    for (const flags of [
+      {},
+      { scale_attn_by_inverse_layer_idx: true },
+      { scale_attn_weights: false, scale_attn_by_inverse_layer_idx: true },
+    ]) {
+      const config = { ...GPT2, ...flags };
+      const weights = randomTensors(gpt2Shapes(), 5, 0.3);
+      const model = loadModel(writeFolder(tmp(), config, weights), { dtype: "float64" }) as Gpt2LMHeadModel;
+      assertClose(
+        noGrad(() => model.forward(intTensor([ids]))).data,
+        naiveGpt2(weights, config, ids).flat(),
+        {
+          rtol: 1e-9,
+          atol: 1e-10,
+          what: JSON.stringify(flags),
+        },
+      );
+    }
+  });
+
+  it("keeps lm_head apart when tie_word_embeddings is false, loading and saving it", () => {
+    const config = { ...GPT2, tie_word_embeddings: false };
+    const weights = randomTensors({ ...gpt2Shapes(), "lm_head.weight": [40, 16] }, 6, 0.3);
+    const model = loadModel(writeFolder(tmp(), config, weights), { dtype: "float64" }) as Gpt2LMHeadModel;
+    const ids = [4, 9, 2];
+    assertClose(noGrad(() => model.forward(intTensor([ids]))).data, naiveGpt2(weights, config, ids).flat(), {
+      rtol: 1e-9,
+      atol: 1e-10,
+    });
+    const out = tmp();
+    saveModel(model, out);
+    assert.deepEqual(
+      loadSafetensors(join(out, "model.safetensors")).get("lm_head.weight")!.toArray(),
+      weights.get("lm_head.weight")!.toArray(),
+    );
+  });
+
+  it("uses positions 0..T−1 under a left-padding mask, as transformers' forward; positionIds override", () => {
+    const weights = randomTensors(gpt2Shapes(), 7, 0.3);
+    const model = loadModel(writeFolder(tmp(), GPT2, weights), { dtype: "float64" }) as Gpt2LMHeadModel;
+    const ids = [0, 0, 5, 6, 7];
+    const mask = [0, 0, 1, 1, 1];
+    const padded = noGrad(() => model.forward(intTensor([ids]), { attentionMask: intTensor([mask]) }));
+    const want = naiveGpt2(weights, GPT2, ids, { mask });
+    assertClose(padded.data.subarray(2 * 40), want.slice(2).flat(), { rtol: 1e-9, atol: 1e-10 });
+    const positions = [1, 1, 0, 1, 2];
+    const given = noGrad(() =>
+      model.forward(intTensor([ids]), {
+        attentionMask: intTensor([mask]),
+        positionIds: intTensor([positions]),
+      }),
+    );
+    assertClose(
+      given.data.subarray(2 * 40),
+      naiveGpt2(weights, GPT2, ids, { mask, positions }).slice(2).flat(),
+      {
+        rtol: 1e-9,
+        atol: 1e-10,
+      },
+    );
+  });
   it("loads OpenAI-style names, saves HF's, and generates the same with and without the KV cache", () => {
     const model = loadModel(writeFolder(tmp(), GPT2, randomTensors(gpt2Shapes(), 1, 0.3))) as Gpt2LMHeadModel;
     const out = tmp();
@@ -132,7 +271,7 @@ describe("GPT-2", () => {
     const saved = loadSafetensors(join(out, "model.safetensors"));
     assert.ok(saved.has("transformer.h.0.attn.c_attn.weight") && !saved.has("lm_head.weight"));
     const again = loadModel(out) as Gpt2LMHeadModel;
-    const x = ids([
+    const x = intTensor([
       [1, 2, 3, 4],
       [5, 6, 7, 8],
     ]);
@@ -152,7 +291,7 @@ describe("GPT-2", () => {
       for (const [, t] of peft.trainableParameters())
         for (let i = 0; i < t.size; i++) t.data[i] += Math.cos(i) * 0.3;
     });
-    const x = ids([[1, 2, 3, 4]]);
+    const x = intTensor([[1, 2, 3, 4]]);
     const before = noGrad(() => peft.forward(x));
     assert.notDeepEqual(before.toArray(), noGrad(() => peft.disableAdapter(() => peft.forward(x))).toArray());
     const merged = peft.mergeAndUnload();
@@ -170,7 +309,7 @@ describe("BERT and RoBERTa", () => {
         randomTensors(bertShapes(flavor, "ForSequenceClassification"), 3),
       );
       const model = loadModel(dir, { dtype: "float64" }) as BertFamilyModel;
-      const x = ids([[2, 5, 9, 4, 3]]);
+      const x = intTensor([[2, 5, 9, 4, 3]]);
       const logits = noGrad(() => model.forward(x));
       assert.deepEqual(logits.shape, [1, 3]);
       const out = tmp();
@@ -207,9 +346,9 @@ describe("BERT and RoBERTa", () => {
       );
       const encoder = loadModel(dir, { dtype: "float64" }) as BertFamilyModel;
       const pad = flavor === "bert" ? 0 : 1;
-      const alone = noGrad(() => encoder.forward(ids([[2, 5, 9]])));
+      const alone = noGrad(() => encoder.forward(intTensor([[2, 5, 9]])));
       const padded = noGrad(() =>
-        encoder.forward(ids([[2, 5, 9, pad, pad]]), { attentionMask: ids([[1, 1, 1, 0, 0]]) }),
+        encoder.forward(intTensor([[2, 5, 9, pad, pad]]), { attentionMask: intTensor([[1, 1, 1, 0, 0]]) }),
       );
       assertClose(padded.data.subarray(0, 3 * 16), alone.data, { rtol: 1e-9, atol: 1e-10 });
       const warnings: string[] = [];
@@ -218,7 +357,10 @@ describe("BERT and RoBERTa", () => {
         warn: (m) => warnings.push(m),
       });
       assert.match(warnings.join("\n"), /classifier\..* initialised fresh/);
-      assert.deepEqual(noGrad(() => (classifier as BertFamilyModel).forward(ids([[2, 5, 9]]))).shape, [1, 3]);
+      assert.deepEqual(
+        noGrad(() => (classifier as BertFamilyModel).forward(intTensor([[2, 5, 9]]))).shape,
+        [1, 3],
+      );
     });
   }
 });

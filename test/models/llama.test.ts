@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import erf from "@stdlib/math-base-special-erf";
 import { getPeftModel } from "../../src/adapters/index.js";
 import { loadSafetensors } from "../../src/io/index.js";
 import { generate } from "../../src/models/generate.js";
@@ -36,8 +37,19 @@ const rms = (x: number[], w: number[], eps: number): number[] => {
 };
 const silu = (v: number): number => v / (1 + Math.exp(-v));
 
-/** A one-layer Llama written out with loops, straight from the HF modeling code's math. */
-function naiveLlama(w: Weights, c: typeof LLAMA_CONFIG, ids: number[]): number[][] {
+/**
+ * A one-layer Llama written out with loops, straight from the HF modeling code's math, with the
+ * MLP activation and the positions (transformers' default 0..T−1) as arguments.
+ */
+function naiveLlama(
+  w: Weights,
+  c: typeof LLAMA_CONFIG,
+  ids: number[],
+  {
+    act = silu,
+    positions = ids.map((_, t) => t),
+  }: { act?: (v: number) => number; positions?: number[] } = {},
+): number[][] {
   const d = c.hidden_size;
   const h = c.num_attention_heads;
   const kvh = c.num_key_value_heads;
@@ -58,8 +70,10 @@ function naiveLlama(w: Weights, c: typeof LLAMA_CONFIG, ids: number[]): number[]
     }
     return out;
   };
-  const q = normed.map((x, t) => rope(linear(x, get(w, `${p}.self_attn.q_proj.weight`), d), t));
-  const k = normed.map((x, t) => rope(linear(x, get(w, `${p}.self_attn.k_proj.weight`), kvh * hd), t));
+  const q = normed.map((x, t) => rope(linear(x, get(w, `${p}.self_attn.q_proj.weight`), d), positions[t]));
+  const k = normed.map((x, t) =>
+    rope(linear(x, get(w, `${p}.self_attn.k_proj.weight`), kvh * hd), positions[t]),
+  );
   const v = normed.map((x) => linear(x, get(w, `${p}.self_attn.v_proj.weight`), kvh * hd));
   const att = xs.map((_, t) => {
     const out = new Array<number>(d).fill(0);
@@ -84,7 +98,7 @@ function naiveLlama(w: Weights, c: typeof LLAMA_CONFIG, ids: number[]): number[]
     const g = linear(n2, get(w, `${p}.mlp.gate_proj.weight`), c.intermediate_size);
     const u = linear(n2, get(w, `${p}.mlp.up_proj.weight`), c.intermediate_size);
     const mlp = linear(
-      g.map((gi, i) => silu(gi) * u[i]),
+      g.map((gi, i) => act(gi) * u[i]),
       get(w, `${p}.mlp.down_proj.weight`),
       d,
     );
@@ -105,6 +119,59 @@ describe("Llama family", () => {
     const ids = [3, 17, 5, 40, 9];
     const logits = noGrad(() => (model as LlamaForCausalLM).forward(T.tensor([ids], { dtype: "int32" })));
     assertClose(logits.data, naiveLlama(weights, config, ids).flat(), { rtol: 1e-9, atol: 1e-10 });
+  });
+
+  it("applies hidden_act by transformers' ACT2FN names and refuses one it lacks", () => {
+    const acts: Record<string, (v: number) => number> = {
+      gelu: (v) => 0.5 * v * (1 + erf(v / Math.SQRT2)),
+      gelu_pytorch_tanh: (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))),
+      relu: (v) => Math.max(v, 0),
+      quick_gelu: (v) => v / (1 + Math.exp(-1.702 * v)),
+      swish: silu,
+    };
+    const ids = [3, 17, 5, 40, 9];
+    for (const [name, act] of Object.entries(acts)) {
+      const config = { ...LLAMA_CONFIG, num_hidden_layers: 1, hidden_act: name };
+      const weights = randomTensors(llamaShapes(config), 11, 0.5);
+      const model = loadModel(writeFolder(tmp(), config, weights), { dtype: "float64" }) as LlamaForCausalLM;
+      const logits = noGrad(() => model.forward(T.tensor([ids], { dtype: "int32" })));
+      assertClose(logits.data, naiveLlama(weights, config, ids, { act }).flat(), {
+        rtol: 1e-9,
+        atol: 1e-10,
+        what: name,
+      });
+    }
+    const config = { ...LLAMA_CONFIG, hidden_act: "mish" };
+    const dir = writeFolder(tmp(), config, randomTensors(llamaShapes(config), 11));
+    assert.throws(
+      () => loadModel(dir),
+      /config\.json: "hidden_act" must name an activation morelora implements/,
+    );
+  });
+
+  it("takes positionIds like transformers' forward; left padding does not shift the default", () => {
+    const config = { ...LLAMA_CONFIG, num_hidden_layers: 1 };
+    const weights = randomTensors(llamaShapes(config), 12, 0.5);
+    const model = loadModel(writeFolder(tmp(), config, weights), { dtype: "float64" }) as LlamaForCausalLM;
+    const ids = [3, 17, 5, 40];
+    // Not evenly spaced: RoPE sees only differences, so a shifted 0..T−1 would prove nothing.
+    const positions = [0, 2, 3, 7];
+    const logits = noGrad(() =>
+      model.forward(T.tensor([ids], { dtype: "int32" }), {
+        positionIds: T.tensor([positions], { dtype: "int32" }),
+      }),
+    );
+    assertClose(logits.data, naiveLlama(weights, config, ids, { positions }).flat(), {
+      rtol: 1e-9,
+      atol: 1e-10,
+    });
+    assert.throws(
+      () =>
+        model.forward(T.tensor([ids], { dtype: "int32" }), {
+          positionIds: T.tensor([[0, 1]], { dtype: "int32" }),
+        }),
+      /positionIds must have shape \[1, 4\], got \[1, 2\]/,
+    );
   });
 
   it("loads, saves and loads again to identical tensors and outputs (tied and untied, Qwen2 biases)", () => {

@@ -160,18 +160,18 @@ describe("Trainer", () => {
     const model = loadModel(dir) as LlamaForCausalLM;
     const peft = getPeftModel(model, { targetModules: ["q_proj", "v_proj"], r: 4, alpha: 8 });
     const examples = await loadExamples(data, tok, { kind: "causal-lm", maxLength: 16 });
-    const trainer: Trainer = new Trainer(
-      adapterTarget(peft),
-      examples,
-      examples.slice(0, 2),
-      { batchSize: 2, maxSteps: 12, lr: 5e-3, outDir, ...extra },
-      tok.padId,
-      {
+    const trainer: Trainer = new Trainer({
+      target: adapterTarget(peft),
+      train: examples,
+      validation: examples.slice(0, 2),
+      config: { batchSize: 2, maxSteps: 12, lr: 5e-3, outDir, ...extra },
+      padId: tok.padId,
+      hooks: {
         onStep: (step) => {
           if (step === stopAt) trainer.requestStop();
         },
       },
-    );
+    });
     return { trainer, peft };
   }
 
@@ -196,6 +196,30 @@ describe("Trainer", () => {
     await second.trainer.run();
     const losses = (t: Trainer) => t.history.filter((e) => e.loss !== undefined).map((e) => [e.step, e.loss]);
     assert.deepEqual([...losses(first.trainer), ...losses(second.trainer)], losses(full.trainer));
+  });
+
+  it("draws DyLoRA's rank each step through the target alone, and ends at the full rank", async () => {
+    const { dir, tok, data } = setup();
+    const peft = getPeftModel(loadModel(dir), { method: "dylora", targetModules: ["q_proj"], r: 4 });
+    const rankInUse = (): number => {
+      const delta = peft.layers()[0][1].adapter("default")!.delta();
+      assert.equal(delta.kind, "low-rank");
+      return delta.kind === "low-rank" ? delta.a.shape[0] : 0;
+    };
+    const ranks: number[] = [];
+    const trainer = new Trainer({
+      target: adapterTarget(peft),
+      train: await loadExamples(data, tok, { kind: "causal-lm", maxLength: 16 }),
+      config: { batchSize: 2, maxSteps: 12, seed: 3 },
+      padId: tok.padId,
+      hooks: { onStepBegin: () => ranks.push(rankInUse()) },
+    });
+    await trainer.run();
+    assert.equal(ranks.length, 12);
+    assert.ok(new Set(ranks).size > 1, `ranks drawn: ${ranks}`);
+    assert.ok(ranks.every((k) => k >= 1 && k <= 4));
+    assert.equal(rankInUse(), 4);
+    assert.equal(peft.config().dyloraRank, 4);
   });
 
   it("stops on a non-finite loss naming the step", async () => {
