@@ -67,12 +67,21 @@ export class AdapterLayer extends Module {
     return this.entries.get(name)?.adapter;
   }
 
+  /** The generator of an adapter's dropout masks (its state is saved in training checkpoints). */
+  dropoutGenerator(name: string): Generator | undefined {
+    return this.entries.get(name)?.rng;
+  }
+
   get adapterNames(): string[] {
     return [...this.entries.keys()];
   }
 
   get mergedNames(): string[] {
     return this.mergedStack.map((m) => m.name);
+  }
+
+  protected override ownGenerators(): Generator[] {
+    return [...this.entries.values()].map((e) => e.rng);
   }
 
   forward(x: Tensor): Tensor {

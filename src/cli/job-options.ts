@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
-import { METHOD_NAMES } from "../adapters/index.js";
+import { methodNames } from "../adapters/index.js";
 import type { JobOptions } from "../train/index.js";
 
 type Parse = (value: string) => unknown;
@@ -94,8 +94,8 @@ const OPTIONS: { flag: string; key: string; help: string; parse?: Parse; def?: u
     {
       flag: "--method <name>",
       key: "method",
-      help: `adapter method: ${METHOD_NAMES.join(", ")}`,
-      parse: oneOf("--method", METHOD_NAMES),
+      help: `adapter method: ${methodNames().join(", ")}`,
+      parse: oneOf("--method", methodNames()),
       def: "lora",
       train: true,
     },
@@ -252,14 +252,27 @@ const OPTIONS: { flag: string; key: string; help: string; parse?: Parse; def?: u
       parse: int("--checkpoint-every"),
       train: true,
     },
+    {
+      flag: "--grad-checkpoint",
+      key: "gradCheckpoint",
+      help: "recompute each transformer block in the backward (less memory, ~1/3 more compute)",
+      def: false,
+      train: true,
+    },
     { flag: "--seed <n>", key: "seed", help: "random seed", parse: int("--seed"), def: 0, train: true },
     {
       flag: "--out <dir>",
       key: "out",
-      help: "output folder (adapter, checkpoints, metrics, plots)",
+      help: "output folder (adapter, checkpoints, metrics, plots); default: a fresh runs/<time>",
       train: true,
     },
     { flag: "--resume <dir>", key: "resume", help: "continue from a checkpoint folder", train: true },
+    {
+      flag: "--overwrite",
+      key: "overwrite",
+      help: "replace an earlier run in --out instead of refusing",
+      train: true,
+    },
   ];
 
 /** Adds train's (or eval's) options to a command, plus --config and --quiet. */
@@ -328,6 +341,7 @@ export function toJobOptions(o: Record<string, unknown>): JobOptions {
       "maxLength",
       "pack",
       "full",
+      "gradCheckpoint",
       "resume",
       "modelConfig",
     ]) as unknown as JobOptions),

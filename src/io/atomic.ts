@@ -1,9 +1,32 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { crashPoint } from "./crash-point.js";
+
+/** A failed write as one line naming the file (not a temporary name) and the system's reason. */
+export function writeError(path: string, e: unknown): Error {
+  const err = e as NodeJS.ErrnoException;
+  const why =
+    err.code === "ENOSPC"
+      ? "no space left on the device"
+      : err.code === "ENOENT"
+        ? `its folder ${dirname(path)} no longer exists`
+        : (err.message ?? String(e));
+  return new Error(`${path}: could not write (${why}); files written before are unchanged`);
+}
 
 /**
  * Writes a file so that readers see either the old content or the new, never a torn one:
  * the bytes go to a temporary file in the same folder, are flushed, then renamed over the target.
+ * A failure (disk full, folder removed) leaves the old file as it was and names the target.
  */
 export function writeFileAtomic(
   path: string,
@@ -26,6 +49,49 @@ export function writeFileAtomic(
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
+    throw writeError(path, e);
+  }
+}
+
+/**
+ * Puts back a folder that a kill interrupted while writeDirAtomic swapped it: if `dir` is missing
+ * and `dir.old` exists, the kill fell between the two renames, so `dir.tmp` is complete and newest.
+ * Returns whether `dir` exists afterwards.
+ */
+export function recoverDir(dir: string): boolean {
+  const tmp = `${dir}.tmp`;
+  const old = `${dir}.old`;
+  if (!existsSync(dir) && existsSync(old)) {
+    renameSync(existsSync(tmp) ? tmp : old, dir);
+    rmSync(old, { recursive: true, force: true });
+  }
+  return existsSync(dir);
+}
+
+/**
+ * Replaces folder `dir` with one that `write` fills: it is written beside as `dir.tmp`, then
+ * swapped in with two renames. A kill at any moment leaves either the old folder or the new one
+ * (recoverDir finishes an interrupted swap); a failed write leaves the old folder untouched.
+ */
+export function writeDirAtomic(dir: string, write: (tmp: string) => void): void {
+  const tmp = `${dir}.tmp`;
+  const old = `${dir}.old`;
+  recoverDir(dir);
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+  } catch (e) {
+    throw writeError(tmp, e);
+  }
+  try {
+    write(tmp);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
+  rmSync(old, { recursive: true, force: true });
+  if (existsSync(dir)) renameSync(dir, old);
+  crashPoint("dir-swap");
+  renameSync(tmp, dir);
+  rmSync(old, { recursive: true, force: true });
 }

@@ -1,4 +1,5 @@
-export { writeFileAtomic } from "./atomic.js";
+export { recoverDir, writeDirAtomic, writeError, writeFileAtomic } from "./atomic.js";
+export { crashPoint } from "./crash-point.js";
 export {
   encodeSafetensors,
   loadSafetensors,

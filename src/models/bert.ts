@@ -5,7 +5,7 @@ import {
   LayerNorm,
   Linear,
   Module,
-  ModuleList,
+  LayerStack,
 } from "../nn/index.js";
 import * as T from "../tensor/index.js";
 import type { DType, Tensor } from "../tensor/index.js";
@@ -171,7 +171,7 @@ class Encoder extends Module {
     super();
     this.registerModule(
       "layer",
-      new ModuleList(Array.from({ length: c.numLayers }, () => new Layer(c, dtype))),
+      new LayerStack(Array.from({ length: c.numLayers }, () => new Layer(c, dtype))),
     );
   }
 }
@@ -192,10 +192,9 @@ function encode(
   ids: Tensor,
   { attentionMask = null, tokenTypeIds = null }: EncoderInput,
 ): Tensor {
-  let x = (owner.child("embeddings") as Embeddings).forward(ids, tokenTypeIds);
-  for (const layer of owner.getSubmodule("encoder.layer") as ModuleList<Layer>)
-    x = layer.forward(x, attentionMask);
-  return x;
+  const x = (owner.child("embeddings") as Embeddings).forward(ids, tokenTypeIds);
+  const layers = owner.getSubmodule("encoder.layer") as LayerStack<Layer>;
+  return layers.run(x, (layer, h) => layer.forward(h, attentionMask));
 }
 
 class Pooler extends Module {

@@ -36,7 +36,16 @@ export interface DecoderInput {
 export interface CausalLM extends Module {
   readonly vocabSize: number;
   readonly numLayers: number;
+  /** lmHead() applied to hiddenStates(). */
   forward(ids: Tensor, input?: DecoderInput): Tensor;
+  /** The last hidden states [B, T, hidden], after the final norm. */
+  hiddenStates(ids: Tensor, input?: DecoderInput): Tensor;
+  /** The output layer ("lm_head", or whatever an adapter put in its place). */
+  lmHead(): Module;
+}
+
+export function isCausalLM(m: Module): m is CausalLM {
+  return typeof (m as unknown as Partial<CausalLM>).hiddenStates === "function";
 }
 
 /**

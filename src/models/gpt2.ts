@@ -4,9 +4,9 @@ import {
   Conv1D,
   Embedding,
   LayerNorm,
+  LayerStack,
   Linear,
   Module,
-  ModuleList,
 } from "../nn/index.js";
 import * as T from "../tensor/index.js";
 import type { DType, Tensor } from "../tensor/index.js";
@@ -123,7 +123,7 @@ class Gpt2Model extends Module {
     this.registerModule("wpe", new Embedding(c.maxPositions, c.hiddenSize, { dtype }));
     this.registerModule(
       "h",
-      new ModuleList(Array.from({ length: c.numLayers }, (_, i) => new Gpt2Block(c, i, dtype))),
+      new LayerStack(Array.from({ length: c.numLayers }, (_, i) => new Gpt2Block(c, i, dtype))),
     );
     this.registerModule("ln_f", new LayerNorm(c.hiddenSize, c.layerNormEps, { dtype }));
   }
@@ -169,7 +169,8 @@ export class Gpt2LMHeadModel extends PretrainedModel implements CausalLM {
     return this.config.tieWordEmbeddings ? ["lm_head.weight"] : [];
   }
 
-  forward(
+  /** The last hidden states [B, T, hidden], after ln_f. */
+  hiddenStates(
     ids: Tensor,
     { attentionMask = null, positionIds: given = null, cache = null }: DecoderInput = {},
   ): Tensor {
@@ -184,8 +185,16 @@ export class Gpt2LMHeadModel extends PretrainedModel implements CausalLM {
       run(this.getSubmodule("transformer.wte"), ids),
       run(this.getSubmodule("transformer.wpe"), T.tensor(positions, [batch, steps])),
     );
-    const blocks = this.getSubmodule("transformer.h") as ModuleList<Gpt2Block>;
-    for (let i = 0; i < blocks.length; i++) x = blocks.at(i).forward(x, attentionMask, cache, i);
-    return run(this.child("lm_head"), run(this.getSubmodule("transformer.ln_f"), x));
+    const blocks = this.getSubmodule("transformer.h") as LayerStack<Gpt2Block>;
+    x = blocks.run(x, (block, h, i) => block.forward(h, attentionMask, cache, i));
+    return run(this.getSubmodule("transformer.ln_f"), x);
+  }
+
+  lmHead(): Module {
+    return this.child("lm_head");
+  }
+
+  forward(ids: Tensor, input: DecoderInput = {}): Tensor {
+    return run(this.lmHead(), this.hiddenStates(ids, input));
   }
 }

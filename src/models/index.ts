@@ -1,5 +1,5 @@
 export { type BertConfig, BertFamilyModel, type EncoderInput } from "./bert.js";
-export { type CausalLM, type DecoderInput, KvCache } from "./causal-lm.js";
+export { type CausalLM, type DecoderInput, isCausalLM, KvCache } from "./causal-lm.js";
 export { type GenerateOptions, type Generative, generate } from "./generate.js";
 export { Gpt2LMHeadModel } from "./gpt2.js";
 export { buildModel, loadModel, registerArchitecture, saveModel, supportedArchitectures } from "./hf.js";

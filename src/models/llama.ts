@@ -2,9 +2,9 @@ import {
   type ActivationFn,
   activationByName,
   Embedding,
+  LayerStack,
   Linear,
   Module,
-  ModuleList,
   RMSNorm,
 } from "../nn/index.js";
 import * as T from "../tensor/index.js";
@@ -193,7 +193,7 @@ class LlamaModel extends Module {
     this.registerModule("embed_tokens", new Embedding(c.vocabSize, c.hiddenSize, { dtype }));
     this.registerModule(
       "layers",
-      new ModuleList(Array.from({ length: c.numLayers }, () => new LlamaDecoderLayer(c, dtype))),
+      new LayerStack(Array.from({ length: c.numLayers }, () => new LlamaDecoderLayer(c, dtype))),
     );
     this.registerModule("norm", new RMSNorm(c.hiddenSize, c.rmsNormEps, { dtype }));
     this.invFreq = inverseFrequencies(c.rope);
@@ -213,9 +213,8 @@ class LlamaModel extends Module {
       steps,
       x.dtype,
     );
-    const layers = this.child("layers") as ModuleList<LlamaDecoderLayer>;
-    for (let i = 0; i < layers.length; i++)
-      x = layers.at(i).forward(x, { cos, sin, mask: attentionMask, cache, index: i });
+    const layers = this.child("layers") as LayerStack<LlamaDecoderLayer>;
+    x = layers.run(x, (layer, h, index) => layer.forward(h, { cos, sin, mask: attentionMask, cache, index }));
     return run(this.child("norm"), x);
   }
 }
@@ -263,8 +262,16 @@ export class LlamaForCausalLM extends PretrainedModel implements CausalLM {
     return new KvCache(this.config.numLayers);
   }
 
+  hiddenStates(ids: Tensor, input: DecoderInput = {}): Tensor {
+    return (this.child("model") as LlamaModel).forward(ids, input);
+  }
+
+  lmHead(): Module {
+    return this.child("lm_head");
+  }
+
   forward(ids: Tensor, input: DecoderInput = {}): Tensor {
-    return run(this.child("lm_head"), (this.child("model") as LlamaModel).forward(ids, input));
+    return run(this.lmHead(), this.hiddenStates(ids, input));
   }
 }
 

@@ -1,4 +1,4 @@
-import { Module } from "../nn/index.js";
+import { LayerStack, Module } from "../nn/index.js";
 
 /**
  * A model built from a HuggingFace config: it keeps that config (written back on save) and says
@@ -23,6 +23,12 @@ export abstract class PretrainedModel extends Module {
   mayBeFresh(name: string): boolean {
     void name;
     return false;
+  }
+
+  /** Turns gradient checkpointing of the transformer blocks on or off (docs/memory.md). */
+  gradientCheckpointing(on = true): this {
+    for (const [, m] of this.namedModules()) if (m instanceof LayerStack) m.checkpoint = on;
+    return this;
   }
 
   /** Tensors left out of saved checkpoints (tied to another tensor). */

@@ -127,6 +127,10 @@ export class Dropout extends Module {
     super();
   }
 
+  protected override ownGenerators(): Generator[] {
+    return [this.rng];
+  }
+
   forward(x: Tensor): Tensor {
     return T.dropout(x, this.p, this.rng, this.training);
   }

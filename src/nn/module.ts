@@ -1,4 +1,11 @@
-import { allocate, type DType, formatShape, type Tensor, Tensor as TensorClass } from "../tensor/index.js";
+import {
+  allocate,
+  type DType,
+  formatShape,
+  type Generator,
+  type Tensor,
+  Tensor as TensorClass,
+} from "../tensor/index.js";
 
 export type StateDict = ReadonlyMap<string, Tensor>;
 
@@ -108,6 +115,16 @@ export class Module {
       for (const [name, t] of m.buffers) out.push([path ? `${path}.${name}` : name, t]);
     }
     return out;
+  }
+
+  /** The generators this module itself draws from while running (dropout); none by default. */
+  protected ownGenerators(): Generator[] {
+    return [];
+  }
+
+  /** Every generator drawn from when this module and those below it run, so a recompute can replay them. */
+  generators(): Generator[] {
+    return this.namedModules().flatMap(([, m]) => m.ownGenerators());
   }
 
   /** Sets training mode here and below (dropout acts only in training). */

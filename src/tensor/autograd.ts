@@ -18,6 +18,17 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Runs fn with gradient recording on (a recompute inside a backward, which runs without it). */
+export function withGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
 /** Attaches the op's backward rule to out when any input is tracked; returns out. */
 export function record(
   out: Tensor,

@@ -1,4 +1,5 @@
 export { isGradEnabled, noGrad } from "./autograd.js";
+export { checkpoint } from "./checkpoint.js";
 export * from "./create.js";
 export * from "./ops/attention.js";
 export * from "./ops/elementwise.js";
@@ -7,6 +8,7 @@ export * from "./ops/matmul.js";
 export * from "./ops/nn.js";
 export * from "./ops/reduce.js";
 export * from "./ops/shape.js";
-export { Generator } from "./random.js";
+export { Generator, type GeneratorState } from "./random.js";
 export { broadcastShapes } from "./shape-utils.js";
 export { allocate, type DType, formatShape, type GradFn, type Storage, shapeSize, Tensor } from "./tensor.js";
+export { linearCrossEntropy, type LinearCrossEntropyOptions } from "./ops/linear-cross-entropy.js";

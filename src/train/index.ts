@@ -9,6 +9,7 @@ export {
   SGD,
   type SgdOptions,
 } from "./optimizer.js";
+export { nextTokenLoss, nextTokenTargets } from "./lm-loss.js";
 export { readRecords } from "./records.js";
 export { lrFactor, type ScheduleName } from "./schedule.js";
 export { adapterTarget, fullModelTarget } from "./targets.js";

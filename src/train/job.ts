@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { type AdapterConfigInput, getPeftModel, PeftModel } from "../adapters/index.js";
+import { writeDirAtomic } from "../io/index.js";
 import { HFTokenizer, loadModel, type PretrainedModel } from "../models/index.js";
 import { type Example, loadExamples, splitExamples, type TaskData } from "./tasks.js";
 import { adapterTarget, fullModelTarget } from "./targets.js";
@@ -29,6 +30,8 @@ export interface JobOptions {
   pack: boolean;
   /** Train every parameter instead of an adapter. */
   full: boolean;
+  /** Recompute each transformer block in the backward instead of keeping its activations. */
+  gradCheckpoint?: boolean;
   adapter: Omit<AdapterConfigInput, "seed">;
   train: Partial<TrainConfig>;
   /** A checkpoint folder to continue from. */
@@ -99,6 +102,7 @@ export function assembleJob(
 /** Loads the model, tokenizer and data files, and wraps the model for training. */
 export async function prepareJob(opts: JobOptions, cache?: Map<string, Example[]>): Promise<PreparedJob> {
   const model = loadModel(opts.model, { config: opts.modelConfig, warn: () => {} });
+  model.gradientCheckpointing(opts.gradCheckpoint ?? false);
   const tokenizer = HFTokenizer.load(opts.model);
   const data = taskData(opts, model);
   // Runs that share files and task settings (compare) tokenize them once.
@@ -159,10 +163,12 @@ export async function trainJob(opts: JobOptions, hooks: TrainerHooks = {}): Prom
   if (opts.resume) trainer.resume(opts.resume);
   const before = job.validation.length && !opts.resume ? trainer.evaluate(job.validation) : null;
   const stopped = await trainer.run();
+  // Interrupted: the checkpoint holds the work; the final evaluation and result wait for --resume.
+  if (stopped === "interrupted") return { stopped, trainer, before, after: null, saved: null };
   const after = job.validation.length ? trainer.evaluate(job.validation) : null;
   const out = opts.train.outDir;
   const saved = out ? join(out, opts.full ? "model" : "adapter") : null;
-  if (saved) job.target.save(saved);
+  if (saved) writeDirAtomic(saved, (d) => job.target.save(d));
   return { stopped, trainer, before, after, saved };
 }
 

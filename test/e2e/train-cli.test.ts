@@ -22,7 +22,7 @@ describe("morelora train and eval", () => {
     const out = join(dir, "run");
     writeFileSync(
       join(dir, "job.yaml"),
-      `model: ${dir}\ndata: ${join(dir, "d.jsonl")}\nmethod: moslora\nr: 4\nmaxSteps: 50\nbatchSize: 2\nlr: 0.01\n`,
+      `model: ${dir}\ndata: ${join(dir, "d.jsonl")}\nmethod: moslora\nr: 4\nmaxSteps: 50\nbatchSize: 2\nlr: 0.01\ngradCheckpoint: true\n`,
     );
     const r = run("train", "--config", join(dir, "job.yaml"), "--max-steps", "6", "--out", out, "--quiet");
     assert.equal(r.status, 0, r.stderr);
