@@ -121,8 +121,9 @@ void attentionForward(const AttentionShape& s, const T* q, const T* k, const T* 
             T* row = w.tile.S.data() + r * kAttnCols;
             w.tile.scores(qRows + (i0 + r) * qStride, b, offset + i0 + r, j0, nc, row);
             T mx = ninf;
-            for (int64_t c = 0; c < kAttnCols; c++) mx = row[c] > mx ? row[c] : mx;
-            const T mNew = std::max(w.m[r], mx);
+            // A NaN score wins both maxima, so the row comes out NaN instead of being dropped.
+            for (int64_t c = 0; c < kAttnCols; c++) mx = row[c] > mx || row[c] != row[c] ? row[c] : mx;
+            const T mNew = mx > w.m[r] || mx != mx ? mx : w.m[r];
             if (mNew == ninf) continue;  // nothing visible yet
             const T alpha = w.m[r] == ninf ? T(0) : expT(w.m[r] - mNew);
             T sum = 0;
@@ -148,9 +149,9 @@ void attentionForward(const AttentionShape& s, const T* q, const T* k, const T* 
         }
         for (int64_t r = 0; r < nr; r++) {
           T* dst = out + ((b * s.tq + i0 + r) * s.heads + h) * D;
-          const T inv = w.l[r] > T(0) ? T(1) / w.l[r] : T(0);
+          const T inv = w.l[r] == T(0) ? T(0) : T(1) / w.l[r];
           for (int64_t d = 0; d < D; d++) dst[d] = w.o[r * D + d] * inv;
-          lse[(b * s.heads + h) * s.tq + i0 + r] = w.l[r] > T(0) ? w.m[r] + std::log(w.l[r]) : ninf;
+          lse[(b * s.heads + h) * s.tq + i0 + r] = w.l[r] == T(0) ? ninf : w.m[r] + std::log(w.l[r]);
         }
       });
 }

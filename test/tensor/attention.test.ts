@@ -116,6 +116,15 @@ describe("fused attention", () => {
     assert.ok(Math.abs(windowed.data[6 * 9] - full.data[6 * 9]) > 1e-6);
   });
 
+  it("a NaN input makes the rows that see it NaN, not zero", () => {
+    const c = CASES[1];
+    const [q, k, v] = inputs(c, 7);
+    q.data[0] = Number.NaN; // batch 0, query 0, head 0
+    const y = T.attention(q, k, v, c.options);
+    assert.ok(Number.isNaN(y.data[0]), "the query with the NaN gives NaN");
+    assert.ok(Number.isFinite(y.data[c.dim]), "the other head of that query stays finite");
+  });
+
   it("float32 agrees with float64", () => {
     const c: Case = {
       name: "",

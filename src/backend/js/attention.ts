@@ -43,11 +43,11 @@ export function attention(a: AttentionArgs): void {
         let max = Number.NEGATIVE_INFINITY;
         for (let j = from; j < to; j++) {
           scores[j] = padded(a, b, j) ? Number.NEGATIVE_INFINITY : score(a, qo, kv(j));
-          if (scores[j] > max) max = scores[j];
+          if (!(scores[j] <= max)) max = scores[j]; // a NaN score makes the row NaN, as it should
         }
         acc.fill(0);
         let sum = 0;
-        if (max > Number.NEGATIVE_INFINITY) {
+        if (max !== Number.NEGATIVE_INFINITY) {
           for (let j = from; j < to; j++) {
             if (scores[j] === Number.NEGATIVE_INFINITY) continue;
             const p = Math.exp(scores[j] - max);
@@ -56,8 +56,8 @@ export function attention(a: AttentionArgs): void {
             for (let d = 0; d < dim; d++) acc[d] += p * v[vo + d];
           }
         }
-        for (let d = 0; d < dim; d++) out[qo + d] = sum > 0 ? acc[d] / sum : 0;
-        lse[(b * heads + h) * tq + i] = sum > 0 ? max + Math.log(sum) : Number.NEGATIVE_INFINITY;
+        for (let d = 0; d < dim; d++) out[qo + d] = sum === 0 ? 0 : acc[d] / sum;
+        lse[(b * heads + h) * tq + i] = sum === 0 ? Number.NEGATIVE_INFINITY : max + Math.log(sum);
       }
     }
   }
