@@ -45,7 +45,15 @@ function settingsOf(base: JobOptions, task: CompareTask, dyloraRanks: number[]):
   const job: Record<string, unknown> = { ...task.job };
   for (const k of ["model", "data", "validation", "testFile"] as const)
     if (typeof job[k] === "string") job[k] = contentHash(job[k] as string);
-  return { job, metric: task.metric, head: task.head, adapter: base.adapter, train, dyloraRanks };
+  return {
+    job,
+    metric: task.metric,
+    head: task.head,
+    freshHead: task.freshHead ?? false,
+    adapter: base.adapter,
+    train,
+    dyloraRanks,
+  };
 }
 
 /** The majority class and bag-of-tokens baselines of a classification task, on the cells' splits. */
