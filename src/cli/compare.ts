@@ -5,7 +5,7 @@ import Table from "cli-table3";
 import type { Command } from "commander";
 import { DEFAULT_MODEL_DIR, SPAM_CLASSIFIER_CONFIG, SPAM_LABELS, writeSpamSplits } from "../demo/spam.js";
 import { type CompareRow, compareMethods, DEFAULT_VARIANTS, type JobOptions } from "../train/index.js";
-import { addJobOptions, resolveOptions, toJobOptions } from "./job-options.js";
+import { addJobOptions, methodVariant, resolveOptions, toJobOptions } from "./job-options.js";
 import { lineChartSvg } from "./plot.js";
 
 /** The comparison as a Markdown table in the style of the papers' (mean ± std over seeds). */
@@ -125,12 +125,14 @@ export function registerCompare(program: Command): void {
         throw new Error(`--seeds expects a positive integer, got "${o.seeds}"`);
       const lrs = String(o.lrs).split(",").map(Number);
       if (lrs.some((x) => !(x > 0))) throw new Error(`--lrs expects positive numbers, got "${o.lrs}"`);
+      const variants = String(o.methods).split(",");
+      for (const v of variants) methodVariant(v, "--methods");
       await runCompare(toJobOptions(o), {
-        variants: String(o.methods).split(","),
+        variants,
         seeds,
         lrs,
         testFile: (o.test as string) ?? null,
-        outDir: (o.out as string) ?? null,
+        outDir: (o.outDir as string) ?? null,
         quiet: Boolean(o.quiet),
       });
     });
