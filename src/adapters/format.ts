@@ -11,6 +11,9 @@ import {
 } from "../io/index.js";
 import { formatShape, noGrad, type Tensor } from "../tensor/index.js";
 import type { AdapterConfig } from "./config.js";
+import type { AdapterMethod } from "./method.js";
+import { methodNamed } from "./methods/index.js";
+import { sharedTensorPath } from "./context.js";
 import { fromPeftConfig, peftTypeOf, toPeftConfig } from "./peft-config.js";
 import type { PeftModel } from "./peft-model.js";
 
@@ -20,8 +23,6 @@ export const WEIGHTS_FILE = "adapter_model.safetensors";
 export const PREFIX = "base_model.model.";
 /** Path part of the frozen initial tensors a "better" init saves beside the trained ones. */
 export const INIT_PART = "morelora_init";
-/** Path of CondLoRA's shared maps: condlora.<module type>.<name>. */
-export const SHARED_PART = "condlora";
 
 /**
  * An adapter's tensors under their names in the adapter file; the same map drives saving and
@@ -29,6 +30,7 @@ export const SHARED_PART = "condlora";
  */
 export function adapterTensors(peft: PeftModel, name: string): Map<string, Tensor> {
   const config = peft.config(name);
+  const method = methodNamed(config.method);
   const out = new Map<string, Tensor>();
   for (const [path, layer] of peft.layers()) {
     const adapter = layer.adapter(name);
@@ -38,9 +40,9 @@ export function adapterTensors(peft: PeftModel, name: string): Map<string, Tenso
     if (config.bias === "lora_only" && layer.view.bias)
       out.set(`${PREFIX}${path}.base_layer.bias`, layer.view.bias);
   }
-  for (const [key, t] of peft.sharedTensors(name)) out.set(`${PREFIX}${SHARED_PART}.${key}`, t);
+  for (const [key, t] of peft.sharedTensors(name)) out.set(`${PREFIX}${sharedTensorPath(method, key)}`, t);
   for (const [key, t] of peft.sharedTensors(name, true))
-    out.set(`${PREFIX}${SHARED_PART}.${INIT_PART}.${key}`, t);
+    out.set(`${PREFIX}${sharedTensorPath(method, `${INIT_PART}.${key}`)}`, t);
   for (const [path, saved] of peft.model.namedModules()) {
     const copy = (saved as { copy?: (n: string) => unknown }).copy?.(name);
     if (!copy) continue;
@@ -128,24 +130,28 @@ export function assignAdapterTensors(peft: PeftModel, name: string, folder: Adap
   });
 }
 
-const MODULE_KEY =
-  /^(?<path>.+?)\.(?<init>morelora_init\.)?(?<name>lora_(?:A|B|mixer)\.weight|lora_embedding_[AB]|lora_magnitude_vector|hada_w[12]_[ab]|hadamard_[UV]\d+\.weight)$/;
-const SHARED_KEY = new RegExp(
-  `^${SHARED_PART}\\.(?<init>${INIT_PART}\\.)?(?<key>[^.]+\\.(?:theta_A|phi_A|theta_B)\\.weight)$`,
-);
-
 /** What a tensor name of an adapter file (after the prefix) stands for. */
 export type AdapterKey =
   | { kind: "module"; path: string; name: string; init: boolean }
   | { kind: "shared"; key: string; init: boolean }
   | { kind: "other"; name: string };
 
-export function parseAdapterKey(name: string): AdapterKey {
-  const shared = SHARED_KEY.exec(name);
-  if (shared) return { kind: "shared", key: shared.groups!.key, init: Boolean(shared.groups!.init) };
-  const m = MODULE_KEY.exec(name);
-  if (m) return { kind: "module", path: m.groups!.path, name: m.groups!.name, init: Boolean(m.groups!.init) };
-  return { kind: "other", name };
+/** Reads tensor names by the method's own: its per-module tensor names and its shared prefix. */
+export function adapterKeyParser(method: AdapterMethod): (name: string) => AdapterKey {
+  const moduleKey = method.tensorNames
+    ? new RegExp(`^(?<path>.+?)\\.(?<init>${INIT_PART}\\.)?(?<name>${method.tensorNames.source})$`)
+    : null;
+  const sharedKey = method.sharedPrefix
+    ? new RegExp(`^${method.sharedPrefix}\\.(?<init>${INIT_PART}\\.)?(?<key>[^.]+\\..+)$`)
+    : null;
+  return (name) => {
+    const shared = sharedKey?.exec(name);
+    if (shared) return { kind: "shared", key: shared.groups!.key, init: Boolean(shared.groups!.init) };
+    const m = moduleKey?.exec(name);
+    if (m)
+      return { kind: "module", path: m.groups!.path, name: m.groups!.name, init: Boolean(m.groups!.init) };
+    return { kind: "other", name };
+  };
 }
 
 /** An adapter folder's tensors grouped by module, with the shared maps and the remaining (full) tensors. */
@@ -157,15 +163,17 @@ export interface GroupedAdapter {
   others: Map<string, Tensor>;
 }
 
-export function groupAdapterTensors(tensors: ReadonlyMap<string, Tensor>): GroupedAdapter {
+/** Groups a folder's tensors by the names its method declares. */
+export function groupAdapterTensors(folder: AdapterFolder): GroupedAdapter {
+  const parseKey = adapterKeyParser(methodNamed(folder.config.method));
   const g: GroupedAdapter = {
     modules: new Map(),
     shared: new Map(),
     initShared: new Map(),
     others: new Map(),
   };
-  for (const [full, t] of tensors) {
-    const key = parseAdapterKey(full.slice(PREFIX.length));
+  for (const [full, t] of folder.tensors) {
+    const key = parseKey(full.slice(PREFIX.length));
     if (key.kind === "shared") (key.init ? g.initShared : g.shared).set(key.key, t);
     else if (key.kind === "other") g.others.set(key.name, t);
     else {

@@ -1,16 +1,20 @@
-import { type AdapterConfig, type AdapterConfigInput, type MethodName, resolveConfig } from "./config.js";
+import { type AdapterConfig, type AdapterConfigInput, resolveConfig } from "./config.js";
+import type { AdapterMethod } from "./method.js";
+import { allMethods, methodNamed } from "./methods/index.js";
 
-/** PEFT's own types for what it has; morelora's for the rest (peft-format.md, docs/adapter-format.md). */
+const moreloraType = (method: string): string => `MORELORA_${method.toUpperCase().replace(/-/g, "_")}`;
+
+/** A config key as adapter_config.json spells it: mixerInit → mixer_init. */
+const snakeCase = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** PEFT's own types for what it has; morelora's for the rest (docs/adapter-format.md). */
 export function peftTypeOf(config: AdapterConfig): string {
-  if (config.init !== "better") {
-    if (config.method === "lora" || config.method === "dora") return "LORA";
-    if (config.method === "loha") return "LOHA";
-  }
-  return `MORELORA_${config.method.toUpperCase().replace("-", "_")}`;
+  const peft = methodNamed(config.method).peft;
+  return config.init !== "better" && peft ? peft.type : moreloraType(config.method);
 }
 
 /** The fields PEFT 0.20.0 writes for a LoraConfig, in its order, with their default values. */
-function loraFields(c: AdapterConfig): Record<string, unknown> {
+function loraFields(c: AdapterConfig, peftType: string): Record<string, unknown> {
   return {
     alora_invocation_tokens: null,
     alpha_pattern: c.alphaPattern,
@@ -37,7 +41,7 @@ function loraFields(c: AdapterConfig): Record<string, unknown> {
     megatron_core: "megatron.core",
     modules_to_save: c.modulesToSave.length ? c.modulesToSave : null,
     monteclora_config: null,
-    peft_type: peftTypeOf(c),
+    peft_type: peftType,
     peft_version: "0.20.0",
     qalora_group_size: 16,
     r: c.r,
@@ -48,57 +52,28 @@ function loraFields(c: AdapterConfig): Record<string, unknown> {
     task_type: null,
     trainable_token_indices: null,
     use_bdlora: null,
-    use_dora: c.method === "dora",
+    use_dora: false,
     use_qalora: false,
     use_rslora: c.useRslora,
     velora_config: null,
   };
 }
 
-/** The fields PEFT 0.20.0 writes for a LoHaConfig. */
-function lohaFields(c: AdapterConfig): Record<string, unknown> {
-  return {
-    alpha: c.alpha,
-    alpha_pattern: c.alphaPattern,
-    auto_mapping: null,
-    base_model_name_or_path: null,
-    exclude_modules: null,
-    inference_mode: true,
-    init_weights: true,
-    layers_pattern: c.layersPattern,
-    layers_to_transform: c.layersToTransform,
-    module_dropout: 0,
-    modules_to_save: c.modulesToSave.length ? c.modulesToSave : null,
-    peft_type: "LOHA",
-    peft_version: "0.20.0",
-    r: c.r,
-    rank_dropout: 0,
-    rank_pattern: c.rankPattern,
-    revision: null,
-    target_modules: c.targetModules,
-    task_type: null,
-    use_effective_conv2d: false,
-  };
-}
-
 /** adapter_config.json for a config; fanInFanOut when every adapted module stores its weight [in, out]. */
 export function toPeftConfig(c: AdapterConfig, { fanInFanOut = false } = {}): Record<string, unknown> {
+  const method = methodNamed(c.method);
   const type = peftTypeOf(c);
-  if (type === "LOHA") return lohaFields(c);
-  const fields = { ...loraFields(c), fan_in_fan_out: fanInFanOut };
-  if (type === "LORA") return fields;
+  const peft = method.peft;
+  if (peft?.own && type === peft.type) return peft.own.write(c);
+  const fields = { ...loraFields(c, type), ...peft?.loraFields, fan_in_fan_out: fanInFanOut };
+  if (type === peft?.type) return fields;
+  const options = (method.options ?? []).map((o) => [
+    snakeCase(o.key),
+    (c as unknown as Record<string, unknown>)[o.key],
+  ]);
   return {
     ...fields,
-    morelora: {
-      method: c.method,
-      init: c.init,
-      seed: c.seed,
-      k: c.k,
-      activation: c.activation,
-      mixer_init: c.mixerInit,
-      dylora_frozen: c.dyloraFrozen,
-      dylora_rank: c.dyloraRank,
-    },
+    morelora: { method: c.method, init: c.init, seed: c.seed, ...Object.fromEntries(options) },
   };
 }
 
@@ -130,10 +105,13 @@ export function fromPeftConfig(
     rankPattern: (j.rank_pattern ?? {}) as Record<string, number>,
     alphaPattern: (j.alpha_pattern ?? {}) as Record<string, number>,
   };
-  let input: AdapterConfigInput;
-  if (type === "LOHA") {
-    input = { ...common, method: "loha", alpha: (j.alpha ?? 8) as number };
-  } else if (type === "LORA" || (typeof type === "string" && type.startsWith("MORELORA_"))) {
+  if (typeof type !== "string") return unsupported(type, fail);
+  const morelora = type.startsWith("MORELORA_");
+  const method = morelora ? moreloraMethod(j.morelora, type, fail) : peftMethod(j, type, fail);
+  const own = morelora ? undefined : method.peft?.own;
+  let input: AdapterConfigInput = { ...common, method: method.name };
+  if (own) input = { ...input, ...own.read(j) };
+  else {
     const init = j.init_lora_weights;
     if (typeof init === "string" && RESIDUAL_INITS.some((r) => init.toLowerCase().startsWith(r))) {
       fail(
@@ -144,42 +122,56 @@ export function fromPeftConfig(
       if (j[flag]) fail(`"${flag}" is not supported`);
     if (j.layer_replication) fail(`"layer_replication" is not supported`);
     input = {
-      ...common,
-      method: j.use_dora ? "dora" : "lora",
+      ...input,
       alpha: (j.lora_alpha ?? 8) as number,
       dropout: (j.lora_dropout ?? 0) as number,
       useRslora: (j.use_rslora ?? false) as boolean,
       bias: (j.bias ?? "none") as AdapterConfig["bias"],
       init: init === "gaussian" ? "gaussian" : "default",
     };
-    if (type !== "LORA") input = { ...input, ...moreloraFields(j.morelora, type as string, fail) };
-  } else {
-    return fail(`unsupported "peft_type" ${JSON.stringify(type)} (supported: LORA, LOHA, MORELORA_<method>)`);
+    if (morelora) input = { ...input, ...moreloraFields(j.morelora as Record<string, unknown>, method) };
   }
   try {
-    // LoHa has no fan_in_fan_out: PEFT's LoHa adapts nn.Linear (and convolutions), never GPT-2's Conv1D.
-    const fan = type === "LOHA" ? false : j.fan_in_fan_out;
+    // Layouts of their own (PEFT's LoHa) have no fan_in_fan_out: they adapt nn.Linear, never GPT-2's Conv1D.
+    const fan = own ? false : j.fan_in_fan_out;
     return { config: resolveConfig(input), fanInFanOut: typeof fan === "boolean" ? fan : null };
   } catch (e) {
     return fail((e as Error).message);
   }
 }
 
-function moreloraFields(block: unknown, type: string, fail: (m: string) => never): Partial<AdapterConfig> {
+function unsupported(type: unknown, fail: (m: string) => never): never {
+  const types = [...new Set(allMethods().flatMap((m) => (m.peft ? [m.peft.type] : [])))];
+  return fail(
+    `unsupported "peft_type" ${JSON.stringify(type)} (supported: ${types.join(", ")}, MORELORA_<method>)`,
+  );
+}
+
+/** The method PEFT's peft_type names (LORA: LoRA or DoRA by use_dora). */
+function peftMethod(j: Record<string, unknown>, type: string, fail: (m: string) => never): AdapterMethod {
+  const method = allMethods().find((m) => m.peft?.type === type && (m.peft.claims?.(j) ?? true));
+  return method ?? unsupported(type, fail);
+}
+
+/** The method of a MORELORA_<METHOD> file, from its "morelora" object, which must agree with the type. */
+function moreloraMethod(block: unknown, type: string, fail: (m: string) => never): AdapterMethod {
   if (typeof block !== "object" || block === null) return fail(`peft_type ${type} needs a "morelora" object`);
-  const b = block as Record<string, unknown>;
-  const method = b.method as MethodName;
-  if (`MORELORA_${String(method).toUpperCase().replace("-", "_")}` !== type) {
-    fail(`"morelora.method" ${JSON.stringify(method)} contradicts "peft_type" ${type}`);
+  const name = (block as Record<string, unknown>).method;
+  if (moreloraType(String(name)) !== type)
+    fail(`"morelora.method" ${JSON.stringify(name)} contradicts "peft_type" ${type}`);
+  try {
+    return methodNamed(name as string);
+  } catch (e) {
+    return fail((e as Error).message);
   }
+}
+
+/** The "morelora" object's fields: init, seed and the method's own options (snake_case), else their defaults. */
+function moreloraFields(b: Record<string, unknown>, method: AdapterMethod): Partial<AdapterConfig> {
+  const options = (method.options ?? []).map((o) => [o.key, b[snakeCase(o.key)] ?? o.default]);
   return {
-    method,
     init: (b.init ?? "default") as AdapterConfig["init"],
     seed: (b.seed ?? 0) as number,
-    k: (b.k ?? 2) as number,
-    activation: (b.activation ?? "none") as AdapterConfig["activation"],
-    mixerInit: (b.mixer_init ?? "kaiming") as AdapterConfig["mixerInit"],
-    dyloraFrozen: (b.dylora_frozen ?? true) as boolean,
-    dyloraRank: (b.dylora_rank ?? null) as number | null,
+    ...Object.fromEntries(options),
   };
 }

@@ -61,7 +61,7 @@ export async function runCompare(
     seeds: opts.seeds,
     lrs: opts.lrs,
     testFile: opts.testFile,
-    dyloraRanks: [1, 2, 4].filter((k) => k < (job.adapter.r ?? 8)),
+    variableRanks: [1, 2, 4].filter((k) => k < (job.adapter.r ?? 8)),
     onRun: (variant, lr, seed) => {
       if (!opts.quiet) console.error(`compare: ${variant}, lr ${lr}, seed ${seed}`);
     },

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { Command } from "commander";
+import { methodNames } from "../adapters/index.js";
 import { getBackend } from "../backend/index.js";
 import { coretypeWarning } from "../backend/native.js";
 import { DEFAULT_SPAM_DEMO, runSpamDemo } from "../demo/spam.js";
@@ -19,7 +20,7 @@ export function registerDemo(program: Command): void {
     )
     .option(
       "--method <name>",
-      "adapter method or variant (lora, dora, moslora, condlora, dylora, additive, hadamard, hadamard:tanh, hadamard-add, loha, lora:better, ...)",
+      `adapter method or variant (${methodNames().join(", ")}; method:better, hadamard:tanh, ...)`,
       (v: string) => (methodVariant(v, "--method"), v),
       DEFAULT_SPAM_DEMO.method,
     )

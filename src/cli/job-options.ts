@@ -1,12 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { parse as parseYaml } from "yaml";
-import { METHOD_NAMES } from "../adapters/index.js";
 import { recoverDir } from "../io/index.js";
 import {
   checkOption,
   flagName,
-  JOB_OPTIONS,
+  jobOptions,
   type JobOptions,
   type OptionSpec,
   optionNamed,
@@ -16,20 +15,11 @@ import {
 
 /** A method name in the grammar train, compare and demo share ("lora", "lora:better", "hadamard:tanh"). */
 export function methodVariant(name: string, flag: string): Record<string, unknown> {
-  const method = name.split(":")[0];
-  if (!(METHOD_NAMES as readonly string[]).includes(method))
-    throw new Error(
-      `${flag}: expected one of ${METHOD_NAMES.join(", ")} (optionally :better), got "${name}"`,
-    );
-  try {
-    return variantConfig(name);
-  } catch (e) {
-    throw new Error(`${flag}: ${(e as Error).message.replace(/^compare: /, "")}`);
-  }
+  return variantConfig(name, flag);
 }
 
 /** The options a command takes: train-like commands all, eval those without trainOnly. */
-const optionsFor = (train: boolean): OptionSpec[] => JOB_OPTIONS.filter((o) => train || !o.trainOnly);
+const optionsFor = (train: boolean): OptionSpec[] => jobOptions().filter((o) => train || !o.trainOnly);
 
 /** commander's attribute for an option: "--max-length" → "maxLength", "--clip" → "clip". */
 const attribute = (o: OptionSpec): string =>
@@ -41,17 +31,22 @@ const shown = (v: unknown): string => (Array.isArray(v) ? v.join(",") : String(v
 export function addJobOptions(cmd: Command, { train }: { train: boolean }): Command {
   for (const o of optionsFor(train)) {
     const flag = `--${flagName(o)}`;
-    const arg = o.type === "boolean" ? "" : ` <${o.type === "integer" ? "n" : "value"}>`;
+    if (o.type === "boolean") {
+      // A switch that is on by default is turned off with --no-<name>.
+      const on = o.default === true;
+      cmd.addOption(new Option(on ? `--no-${flagName(o)}` : flag, on ? `${o.help} (on by default)` : o.help));
+      continue;
+    }
+    const arg = ` <${o.arg ?? (o.type === "integer" ? "n" : "value")}>`;
     const def = o.default === undefined || o.default === null ? "" : ` (default: ${shown(o.default)})`;
     const option = new Option(`${flag}${arg}`, `${o.help}${def}`);
-    if (o.type !== "boolean")
-      option.argParser((text: string) => {
-        try {
-          return parseOptionText(o, text);
-        } catch (e) {
-          throw new Error(`${flag}: ${(e as Error).message}`);
-        }
-      });
+    option.argParser((text: string) => {
+      try {
+        return parseOptionText(o, text);
+      } catch (e) {
+        throw new Error(`${flag}: ${(e as Error).message}`);
+      }
+    });
     cmd.addOption(option);
   }
   return cmd
@@ -124,7 +119,9 @@ export function resolveOptions(
 export function toJobOptions(o: Record<string, unknown>): JobOptions {
   const scoped = (scope: OptionSpec["scope"]): Record<string, unknown> =>
     Object.fromEntries(
-      JOB_OPTIONS.filter((s) => s.scope === scope && o[s.key] !== undefined).map((s) => [s.key, o[s.key]]),
+      jobOptions()
+        .filter((s) => s.scope === scope && o[s.key] !== undefined)
+        .map((s) => [s.key, o[s.key]]),
     );
   const adapter = scoped("adapter");
   return {

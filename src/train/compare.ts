@@ -1,19 +1,28 @@
-import type { AdapterConfigInput } from "../adapters/index.js";
+import { type AdapterConfigInput, methodNamed } from "../adapters/index.js";
 import { type JobOptions, jobTrainer, prepareJob } from "./job.js";
 import type { Example } from "./tasks.js";
 
 /**
- * A method variant of a comparison, by name: a method ("dora"), optionally with ":tanh" (Hadamard
- * activation) or ":better" (MoreLoRA's init), e.g. "hadamard:tanh", "lora:better".
+ * A method variant by name, the one grammar of train's --method, compare's --methods and demo's
+ * --method: a method ("dora"), optionally with ":better" (MoreLoRA's init) or ":<value>" of one
+ * of the method's options (Hadamard's activation, ":tanh"). `where` starts its error messages.
  */
-export function variantConfig(name: string): Partial<AdapterConfigInput> {
-  const [method, option] = name.split(":");
-  const config: Partial<AdapterConfigInput> = { method: method as AdapterConfigInput["method"] };
-  if (option === "better") config.init = "better";
-  else if (option === "tanh" || option === "sigmoid") config.activation = option;
-  else if (option !== undefined)
-    throw new Error(`compare: unknown variant option ":${option}" in "${name}" (better, tanh, sigmoid)`);
-  return config;
+export function variantConfig(
+  name: string,
+  where = `compare: variant "${name}"`,
+): Partial<AdapterConfigInput> {
+  const [methodName, value] = name.split(":");
+  const method = methodNamed(methodName, where);
+  if (value === undefined) return { method: method.name };
+  if (value === "better") return { method: method.name, init: "better" };
+  const option = method.options?.find((o) => o.values?.includes(value));
+  if (!option) {
+    const values = (method.options ?? []).flatMap((o) => o.values ?? []);
+    throw new Error(
+      `${where}: unknown option ":${value}" in "${name}" (${["better", ...values].join(", ")})`,
+    );
+  }
+  return { method: method.name, [option.key]: value };
 }
 
 /** The seed papers' methods as morelora compares them by default. */
@@ -51,8 +60,8 @@ export interface CompareOptions {
   lrs: number[];
   /** Examples to report on (default: the validation set). */
   testFile?: string | null;
-  /** DyLoRA ranks to report besides r (the "nested ranks" claim). */
-  dyloraRanks?: number[];
+  /** For methods whose rank varies (DyLoRA): ranks to report besides r (the "nested ranks" claim). */
+  variableRanks?: number[];
   onRun?(variant: string, lr: number, seed: number): void;
 }
 
@@ -100,7 +109,7 @@ export async function compareMethods(base: JobOptions, options: CompareOptions):
         parameters = job.peft ? job.peft.trainableSummary().trainable : job.model.parameters().length;
         valid.push(score(job.validation));
         scores.push(score(job.test.length ? job.test : job.validation));
-        for (const k of job.peft?.config().method === "dylora" ? (options.dyloraRanks ?? []) : []) {
+        for (const k of job.peft?.rankVaries() ? (options.variableRanks ?? []) : []) {
           job.peft!.setRank(k);
           extra.set(k, [...(extra.get(k) ?? []), score(job.test.length ? job.test : job.validation)]);
         }

@@ -15,6 +15,7 @@ export {
   checkOption,
   flagName,
   JOB_OPTIONS,
+  jobOptions,
   optionDefaults,
   optionNamed,
   type OptionSpec,

@@ -1,5 +1,7 @@
 import { closest } from "fastest-levenshtein";
-import { DEFAULT_CONFIG } from "../adapters/index.js";
+import { defaultConfig, optionTable } from "../adapters/index.js";
+
+const ADAPTER_DEFAULTS = defaultConfig();
 
 /**
  * One option of a training or evaluation job, declared once (docs/options.md): the library field,
@@ -135,7 +137,7 @@ export const JOB_OPTIONS: readonly OptionSpec[] = [
     arg: "name",
     scope: "adapter",
     type: "string",
-    default: DEFAULT_CONFIG.method,
+    default: ADAPTER_DEFAULTS.method,
     trainOnly: true,
     help: "adapter method, optionally with :better or an option value (lora:better, hadamard:tanh)",
   },
@@ -143,7 +145,7 @@ export const JOB_OPTIONS: readonly OptionSpec[] = [
     key: "r",
     scope: "adapter",
     type: "integer",
-    default: DEFAULT_CONFIG.r,
+    default: ADAPTER_DEFAULTS.r,
     min: 1,
     trainOnly: true,
     help: "adapter rank",
@@ -152,7 +154,7 @@ export const JOB_OPTIONS: readonly OptionSpec[] = [
     key: "alpha",
     scope: "adapter",
     type: "number",
-    default: DEFAULT_CONFIG.alpha,
+    default: ADAPTER_DEFAULTS.alpha,
     trainOnly: true,
     help: "adapter alpha (scale alpha / r)",
   },
@@ -160,7 +162,7 @@ export const JOB_OPTIONS: readonly OptionSpec[] = [
     key: "dropout",
     scope: "adapter",
     type: "number",
-    default: DEFAULT_CONFIG.dropout,
+    default: ADAPTER_DEFAULTS.dropout,
     min: 0,
     below: 1,
     trainOnly: true,
@@ -206,7 +208,7 @@ export const JOB_OPTIONS: readonly OptionSpec[] = [
     key: "bias",
     scope: "adapter",
     type: "string",
-    default: DEFAULT_CONFIG.bias,
+    default: ADAPTER_DEFAULTS.bias,
     values: ["none", "all", "lora_only"],
     trainOnly: true,
     help: "biases trained: none, all or lora_only",
@@ -230,7 +232,7 @@ export const JOB_OPTIONS: readonly OptionSpec[] = [
     key: "useRslora",
     scope: "adapter",
     type: "boolean",
-    default: DEFAULT_CONFIG.useRslora,
+    default: ADAPTER_DEFAULTS.useRslora,
     trainOnly: true,
     help: "scale alpha / sqrt(r)",
   },
@@ -238,7 +240,7 @@ export const JOB_OPTIONS: readonly OptionSpec[] = [
     key: "init",
     scope: "adapter",
     type: "string",
-    default: DEFAULT_CONFIG.init,
+    default: ADAPTER_DEFAULTS.init,
     values: ["default", "gaussian", "better"],
     trainOnly: true,
     help: "default, gaussian or better",
@@ -508,6 +510,25 @@ export function optionNamed(name: string, options: readonly OptionSpec[]): Optio
   const nearest = closest(name, options.flatMap(spellings));
   const option = options.find((o) => spellings(o).includes(nearest))!;
   throw new Error(`unknown option "${name}" (did you mean "${flagName(option)}"?)`);
+}
+
+/**
+ * Every option of a job: the table above, then each registered method's own options (declared
+ * in its file in src/adapters/methods/, docs/adding-a-method.md), which go to the adapter config.
+ */
+export function jobOptions(): OptionSpec[] {
+  const methods = optionTable().map((o): OptionSpec => ({
+    key: o.key,
+    scope: "adapter",
+    type: o.type,
+    default: o.default,
+    values: o.values,
+    min: o.min,
+    nullable: o.nullable,
+    trainOnly: true,
+    help: o.help,
+  }));
+  return [...JOB_OPTIONS, ...methods];
 }
 
 /** The defaults of one scope's options, by key. */

@@ -8,8 +8,8 @@ import type { TrainTarget } from "./trainer.js";
 type TaskModel = { forward(ids: Tensor, input: { attentionMask: Tensor }): Tensor };
 
 /**
- * Trains a PeftModel's active adapter; checkpoints hold the adapter in PEFT format. The adapter's
- * step hooks ride along: DyLoRA draws its rank before each step and returns to its full rank after.
+ * Trains a PeftModel's active adapter; checkpoints hold the adapter in PEFT format. Its method's
+ * training hooks ride along (DyLoRA draws its rank before each step, returns to its full rank after).
  */
 export function adapterTarget(peft: PeftModel): TrainTarget {
   const model = peft.model;
@@ -20,12 +20,9 @@ export function adapterTarget(peft: PeftModel): TrainTarget {
     save: (dir) => peft.save(dir),
     load: (dir) => peft.loadWeights(dir),
     train: (mode) => void peft.model.train(mode),
-    beginStep: (_, rng: Generator) => {
-      if (peft.config().method === "dylora") peft.sampleRank(rng);
-    },
-    endTraining: () => {
-      if (peft.config().method === "dylora") peft.setRank(peft.config().r);
-    },
+    beginStep: (_, rng: Generator) => peft.beginTrainingStep(rng),
+    endTraining: () => peft.endTraining(),
+    noWeightDecay: (name) => peft.noWeightDecay(name),
     randomState: () => {
       const active = peft.activeAdapter;
       const states: Record<string, GeneratorState> = {};

@@ -68,6 +68,8 @@ export interface TrainTarget {
   beginStep?(step: number, rng: Generator): void;
   /** When the training loop ends (DyLoRA goes back to the rank it saves and evaluates). */
   endTraining?(): void;
+  /** Parameters that take no weight decay besides biases and norms (DoRA's magnitudes). */
+  noWeightDecay?(name: string): boolean;
   /** The states of the generators the forward draws from in training (dropout), by name. */
   randomState?(): Record<string, GeneratorState>;
   setRandomState?(states: Record<string, GeneratorState>): void;
@@ -146,7 +148,7 @@ export class Trainer {
     this.numClasses = options.numClasses ?? 0;
     this.config = resolveTrainConfig(options.config ?? {});
     if (train.length === 0) throw new Error("training set is empty");
-    const groups = defaultParamGroups(target.parameters());
+    const groups = defaultParamGroups(target.parameters(), target.noWeightDecay);
     const c = this.config;
     this.optimizer =
       c.optimizer === "sgd"
