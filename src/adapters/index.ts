@@ -8,7 +8,9 @@ export {
   resolveConfig,
 } from "./config.js";
 export { type Delta, denseDelta } from "./delta.js";
-export { adapterTensors, readAdapterFolder } from "./format.js";
+export { readAdapterFolder } from "./peft/folder.js";
+export { type AdapterSummary, inspectAdapter } from "./peft/inspect.js";
+export { mergeAdapterFolder } from "./peft/merge.js";
 export { AdapterLayer } from "./layer.js";
 export { ModulesToSaveLayer } from "./saved-modules.js";
 export type {
@@ -24,6 +26,6 @@ export type {
 } from "./method.js";
 export { allMethods, methodNamed, methodNames, optionTable, registerMethod } from "./methods/index.js";
 export type { Activation } from "./methods/hadamard-product.js";
-export { fromPeftConfig, peftTypeOf, toPeftConfig } from "./peft-config.js";
+export { fromPeftConfig, peftTypeOf, toPeftConfig } from "./peft/config.js";
 export { getPeftModel, PeftModel, type TrainableSummary } from "./peft-model.js";
 export { WeightView } from "./view.js";

@@ -3,7 +3,8 @@ import { Generator, type Tensor } from "../tensor/index.js";
 import { ModuleAdapter } from "./adapter.js";
 import { type AdapterConfig, type AdapterConfigInput, resolveConfig } from "./config.js";
 import { makeContext, type SharedTensors, sharedTensorPath } from "./context.js";
-import { assignAdapterTensors, readAdapterFolder, saveAdapter } from "./format.js";
+import { assignAdapterTensors, readAdapterFolder, writeAdapterFolder } from "./peft/folder.js";
+import { INIT_PART, PREFIX } from "./peft/names.js";
 import { findTargets, replaceAt, wrapModule } from "./inject.js";
 import { AdapterLayer } from "./layer.js";
 import type { TrainingAdapter } from "./method.js";
@@ -291,9 +292,46 @@ export class PeftModel<M extends Module = Module> {
     combineLoraAdapters(this, names, weights, type, newName);
   }
 
+  /**
+   * An adapter's tensors under their names in the adapter file (docs/adapter-format.md); the same
+   * map drives saving and loading, so what is written is exactly what is read back.
+   */
+  adapterTensors(name = this.requireActive()): Map<string, Tensor> {
+    const config = this.config(name);
+    const method = methodNamed(config.method);
+    const out = new Map<string, Tensor>();
+    for (const [path, layer] of this.layers()) {
+      const adapter = layer.adapter(name);
+      if (!adapter) continue;
+      for (const [file, t] of adapter.tensors) out.set(`${PREFIX}${path}.${file}`, t);
+      for (const [file, t] of adapter.initTensors ?? []) out.set(`${PREFIX}${path}.${INIT_PART}.${file}`, t);
+      if (config.bias === "lora_only" && layer.view.bias)
+        out.set(`${PREFIX}${path}.base_layer.bias`, layer.view.bias);
+    }
+    for (const [key, t] of this.sharedTensors(name)) out.set(`${PREFIX}${sharedTensorPath(method, key)}`, t);
+    for (const [key, t] of this.sharedTensors(name, true))
+      out.set(`${PREFIX}${sharedTensorPath(method, `${INIT_PART}.${key}`)}`, t);
+    for (const [path, saved] of this.savedLayers()) {
+      const copy = saved.copy(name);
+      if (copy) for (const [p, t] of copy.namedParameters()) out.set(`${PREFIX}${path}.${p}`, t);
+    }
+    if (config.bias === "all") {
+      for (const [p, t] of this.model.namedParameters()) {
+        if (/(^|\.)bias$/.test(p) && !p.includes(".original_module.") && !p.includes(".modules_to_save.")) {
+          out.set(`${PREFIX}${p}`, t);
+        }
+      }
+    }
+    return out;
+  }
+
   /** Writes an adapter (the active one by default) as a PEFT-format folder. */
   save(dir: string, name = this.requireActive()): void {
-    saveAdapter(this, dir, name);
+    const kinds = this.layers()
+      .filter(([, l]) => l.adapter(name))
+      .map(([, l]) => l.view.kind);
+    const fanInFanOut = kinds.length > 0 && kinds.every((k) => k === "conv1d");
+    writeAdapterFolder(dir, this.config(name), this.adapterTensors(name), fanInFanOut);
   }
 
   /** Adds the adapter saved in dir under name (loading validates every tensor name and shape). */
@@ -301,7 +339,7 @@ export class PeftModel<M extends Module = Module> {
     const folder = readAdapterFolder(dir);
     this.addAdapter(name, folder.config);
     try {
-      assignAdapterTensors(this, name, folder);
+      assignAdapterTensors(this.adapterTensors(name), folder);
     } catch (e) {
       this.deleteAdapter(name);
       throw e;
@@ -311,7 +349,7 @@ export class PeftModel<M extends Module = Module> {
 
   /** Overwrites an existing adapter's values with those saved in dir (same config), e.g. to resume training. */
   loadWeights(dir: string, name = this.requireActive()): void {
-    assignAdapterTensors(this, name, readAdapterFolder(dir));
+    assignAdapterTensors(this.adapterTensors(name), readAdapterFolder(dir));
   }
 
   /** A model with the adapter saved in dir, as PEFT's PeftModel.from_pretrained. */

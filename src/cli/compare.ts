@@ -1,8 +1,8 @@
-import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Table from "cli-table3";
 import type { Command } from "commander";
+import { makeDir, writeJsonFile, writeTextFile } from "../io/index.js";
 import { DEFAULT_MODEL_DIR, SPAM_CLASSIFIER_CONFIG, SPAM_LABELS, writeSpamSplits } from "../demo/spam.js";
 import { type CompareRow, compareMethods, DEFAULT_VARIANTS, type JobOptions } from "../train/index.js";
 import { addJobOptions, methodVariant, resolveOptions, toJobOptions } from "./job-options.js";
@@ -82,10 +82,10 @@ export async function runCompare(
     ]);
   console.log(t.toString());
   if (opts.outDir) {
-    mkdirSync(opts.outDir, { recursive: true });
-    writeFileSync(join(opts.outDir, "compare.md"), `${compareMarkdown(rows, metric)}\n`);
-    writeFileSync(join(opts.outDir, "compare.json"), `${JSON.stringify(rows, null, 2)}\n`);
-    writeFileSync(join(opts.outDir, "compare.svg"), comparePlot(rows, metric));
+    makeDir(opts.outDir);
+    writeTextFile(join(opts.outDir, "compare.md"), `${compareMarkdown(rows, metric)}\n`);
+    writeJsonFile(join(opts.outDir, "compare.json"), rows);
+    writeTextFile(join(opts.outDir, "compare.svg"), comparePlot(rows, metric));
     console.log(`wrote ${join(opts.outDir, "compare.md")}, compare.json, compare.svg`);
   }
   return rows;

@@ -1,7 +1,7 @@
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { coretypeWarning } from "../backend/native.js";
+import { writeTextFile } from "../io/index.js";
 import { type LogEntry, trainJob } from "../train/index.js";
 import { addJobOptions, resolveOptions, toJobOptions } from "./job-options.js";
 import { lineChartSvg } from "./plot.js";
@@ -29,7 +29,7 @@ export function writeCurves(outDir: string, history: readonly LogEntry[]): strin
     .map((e): [number, number] => [e.step, e.eval_loss]);
   if (evalLoss.length) series.push({ name: "validation loss", points: evalLoss });
   const file = join(outDir, "loss.svg");
-  writeFileSync(file, lineChartSvg(series, { title: "loss", xLabel: "step", yLabel: "loss" }));
+  writeTextFile(file, lineChartSvg(series, { title: "loss", xLabel: "step", yLabel: "loss" }));
   return file;
 }
 

@@ -1,5 +1,5 @@
 import {
-  checkpointFiles,
+  weightFiles,
   joinPath,
   makeDir,
   readJsonFile,
@@ -122,7 +122,7 @@ export function loadModel(
   const own = model.stateDict();
   const seen = new Set<string>(model.tiedNames());
   noGrad(() => {
-    for (const path of checkpointFiles(dir)) {
+    for (const path of weightFiles(dir)) {
       const file = SafetensorsFile.open(path);
       try {
         for (const stored of file.names()) {

@@ -1,5 +1,5 @@
 export { isGradEnabled, noGrad } from "./autograd.js";
-export { checkpoint } from "./checkpoint.js";
+export { checkpoint } from "./grad-checkpoint.js";
 export * from "./create.js";
 export * from "./ops/elementwise.js";
 export * from "./ops/linear.js";

@@ -167,7 +167,7 @@ export async function trainJob(opts: JobOptions, hooks: TrainerHooks = {}): Prom
   if (stopped === "interrupted") return { stopped, trainer, before, after: null, saved: null };
   const after = job.validation.length ? trainer.evaluate(job.validation) : null;
   const out = opts.train.outDir;
-  const saved = out ? join(out, opts.full ? "model" : "adapter") : null;
+  const saved = out ? join(out, job.target.weightsName) : null;
   if (saved) writeDirAtomic(saved, (d) => job.target.save(d));
   return { stopped, trainer, before, after, saved };
 }

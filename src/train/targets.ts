@@ -17,6 +17,7 @@ export function adapterTarget(peft: PeftModel): TrainTarget {
     forward: (batch: Batch) => peft.forward(batch.ids, { attentionMask: batch.attentionMask }),
     ...(isCausalLM(model) ? { causalLoss: (batch: Batch) => nextTokenLoss(model, batch) } : {}),
     parameters: () => peft.trainableParameters(),
+    weightsName: "adapter",
     save: (dir) => peft.save(dir),
     load: (dir) => peft.loadWeights(dir),
     train: (mode) => void peft.model.train(mode),
@@ -50,6 +51,7 @@ export function fullModelTarget(model: PretrainedModel): TrainTarget {
       (model as unknown as TaskModel).forward(batch.ids, { attentionMask: batch.attentionMask }),
     ...(isCausalLM(model) ? { causalLoss: (batch: Batch) => nextTokenLoss(model, batch) } : {}),
     parameters: () => model.namedParameters().filter(([, t]) => t.requiresGrad),
+    weightsName: "model",
     save: (dir) => saveModel(model, dir),
     load: (dir) => {
       const saved = loadModel(dir, { dtype: model.parameters()[0]?.dtype ?? "float32" });

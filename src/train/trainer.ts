@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { crashPoint, writeDirAtomic, writeError } from "../io/index.js";
 import * as T from "../tensor/index.js";
 import { Generator, type GeneratorState, noGrad, type Tensor } from "../tensor/index.js";
-import { readCheckpoint, type TrainerState, writeCheckpoint } from "./checkpoint.js";
+import { readCheckpoint, type TrainerState, writeCheckpoint } from "./training-checkpoint.js";
 import { classificationMetrics } from "./metrics.js";
 import { AdamW, defaultParamGroups, type NamedParameter, type Optimizer, SGD } from "./optimizer.js";
 import { checkOption, JOB_OPTIONS, optionDefaults } from "./options.js";
@@ -58,6 +58,8 @@ export interface TrainTarget {
   /** A causal LM's next-token loss without full logits (lm-loss.ts); else forward + taskLoss. */
   causalLoss?(batch: Batch): Tensor;
   parameters(): NamedParameter[];
+  /** The folder name of its weights in a run and a checkpoint: "adapter", or "model" for full fine-tuning. */
+  readonly weightsName: "adapter" | "model";
   /** Writes the trained weights (an adapter in PEFT format, or a full model) to a folder. */
   save(dir: string): void;
   /** Restores weights written by save (resuming). */
@@ -202,7 +204,7 @@ export class Trainer {
    * checkpoint's step (dropping anything a crash left after it) and read into the history.
    */
   resume(dir: string): void {
-    const { state, optimizer, weightsDir } = readCheckpoint(dir);
+    const { state, optimizer, weightsDir } = readCheckpoint(dir, this.target.weightsName);
     this.target.load(weightsDir);
     this.optimizer.loadStateDict(optimizer);
     this.state = state;
@@ -272,8 +274,12 @@ export class Trainer {
       );
     this.state.rng = this.rng.getState();
     this.state.dropout = this.target.randomState?.() ?? {};
-    writeCheckpoint(join(this.config.outDir, "checkpoint"), this.state, optimizer, (d) =>
-      this.target.save(d),
+    writeCheckpoint(
+      join(this.config.outDir, "checkpoint"),
+      this.state,
+      optimizer,
+      this.target.weightsName,
+      (d) => this.target.save(d),
     );
     this.lastCheckpoint = this.state.step;
   }

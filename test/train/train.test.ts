@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -12,6 +12,7 @@ import {
   classificationMetrics,
   collate,
   loadExamples,
+  type JobOptions,
   type LogEntry,
   lrFactor,
   prepareJob,
@@ -214,6 +215,32 @@ describe("Trainer", () => {
     assert.deepEqual(losses(logged.map((l) => JSON.parse(l) as LogEntry)), losses(full.trainer.history));
     const weights = (p: typeof full.peft) => p.trainableParameters().map(([n, t]) => [n, [...t.data]]);
     assert.deepEqual(weights(second.peft), weights(full.peft));
+  });
+
+  it("keeps a full fine-tune's weights under model/, in the run and in its checkpoint, and resumes from them", async () => {
+    const { dir, data } = setup();
+    const out = tmp();
+    const opts: JobOptions = {
+      model: dir,
+      data,
+      valRatio: 0,
+      task: "causal-lm",
+      textField: "text",
+      labelField: "label",
+      maxLength: 16,
+      pack: false,
+      full: true,
+      adapter: { targetModules: ["q_proj"] },
+      train: { batchSize: 2, maxSteps: 2, lr: 1e-3, outDir: out },
+    };
+    const first = await trainJob(opts);
+    assert.equal(first.saved, join(out, "model"));
+    assert.ok(existsSync(join(out, "model", "model.safetensors")));
+    assert.ok(existsSync(join(out, "checkpoint", "model", "model.safetensors")));
+    assert.ok(!existsSync(join(out, "checkpoint", "adapter")));
+    // Resuming the finished run reads its weights back from checkpoint/model and only saves the result.
+    const again = await trainJob({ ...opts, resume: join(out, "checkpoint") });
+    assert.deepEqual([again.stopped, again.trainer.step], ["done", 2]);
   });
 
   it("never checkpoints non-finite weights: the last finite checkpoint stays", async () => {

@@ -1,12 +1,13 @@
-import * as T from "../tensor/index.js";
-import { Generator, noGrad } from "../tensor/index.js";
-import { ModuleAdapter } from "./adapter.js";
-import { makeContext, moduleScaling } from "./context.js";
-import { denseDelta } from "./delta.js";
-import { groupAdapterTensors, readAdapterFolder } from "./format.js";
-import { peftTypeOf } from "./peft-config.js";
-import { methodNamed } from "./methods/index.js";
-import { WeightView } from "./view.js";
+import * as T from "../../tensor/index.js";
+import { Generator, noGrad } from "../../tensor/index.js";
+import { ModuleAdapter } from "../adapter.js";
+import { makeContext, moduleScaling } from "../context.js";
+import { denseDelta } from "../delta.js";
+import { readAdapterFolder } from "./folder.js";
+import { groupAdapterTensors } from "./names.js";
+import { peftTypeOf } from "./config.js";
+import { methodNamed } from "../methods/index.js";
+import { WeightView } from "../view.js";
 
 export interface AdapterModuleSummary {
   path: string;
@@ -37,7 +38,7 @@ export function inspectAdapter(dir: string): AdapterSummary {
   const folder = readAdapterFolder(dir);
   const { config } = folder;
   const method = methodNamed(config.method);
-  const g = groupAdapterTensors(folder);
+  const g = groupAdapterTensors(folder.tensors, method);
   const modules = [...g.modules].map(([path, { own, init }]): AdapterModuleSummary => {
     const parameters = [...own.values()].reduce((n, t) => n + t.size, 0);
     // A zero base of the module's shape: ΔW does not depend on it unless the method reads W0 (CondLoRA, no own tensors).

@@ -5,22 +5,23 @@ import {
   joinPath,
   listFiles,
   makeDir,
-  readCheckpoint,
+  readWeightsFolder,
   resolvePath,
   SINGLE_FILE,
   type StoredTensor,
   saveSafetensors,
   type TensorToWrite,
-} from "../io/index.js";
-import { formatShape, Generator, type Tensor } from "../tensor/index.js";
-import { ModuleAdapter } from "./adapter.js";
-import type { AdapterConfig } from "./config.js";
-import { makeContext, type SharedTensors } from "./context.js";
-import { type AdapterFolder, type GroupedAdapter, groupAdapterTensors, readAdapterFolder } from "./format.js";
-import { layerIndex, matchesTarget } from "./inject.js";
-import type { AdapterMethod } from "./method.js";
-import { allMethods, methodNamed } from "./methods/index.js";
-import { type BaseKind, WeightView } from "./view.js";
+} from "../../io/index.js";
+import { formatShape, Generator, type Tensor } from "../../tensor/index.js";
+import { ModuleAdapter } from "../adapter.js";
+import type { AdapterConfig } from "../config.js";
+import { makeContext, type SharedTensors } from "../context.js";
+import { type AdapterFolder, readAdapterFolder } from "./folder.js";
+import { type GroupedAdapter, groupAdapterTensors } from "./names.js";
+import { layerIndex, matchesTarget } from "../inject.js";
+import type { AdapterMethod } from "../method.js";
+import { allMethods, methodNamed } from "../methods/index.js";
+import { type BaseKind, WeightView } from "../view.js";
 
 const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
@@ -102,7 +103,7 @@ export function mergeIntoWeights(
     rank === undefined || !method.rankOption
       ? folder.config
       : { ...folder.config, [method.rankOption]: rank };
-  const g = groupAdapterTensors(folder);
+  const g = groupAdapterTensors(folder.tensors, method);
   for (const [name, t] of g.others) {
     const target = name.endsWith(".base_layer.bias") ? name.replace(/\.base_layer\.bias$/, ".bias") : name;
     const stored = weights.get(target);
@@ -190,7 +191,7 @@ export function mergeAdapterFolder(
     throw new Error(`--out ${out} is the base folder; merging never overwrites the base`);
   if (!isDirectory(base)) throw new Error(`--base ${base}: no such folder`);
   const folder = readAdapterFolder(adapter);
-  const weights = readCheckpoint(base);
+  const weights = readWeightsFolder(base);
   const modules = mergeIntoWeights(weights, folder, options);
   makeDir(out);
   const outFile = joinPath(out, SINGLE_FILE);

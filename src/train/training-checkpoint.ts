@@ -29,7 +29,8 @@ export interface TrainerState {
 }
 
 /**
- * A training checkpoint folder: adapter/ (PEFT format, written by the caller), optimizer.safetensors
+ * A training checkpoint folder: the weights (adapter/ in PEFT format, or model/ for full fine-tuning,
+ * written by the caller), optimizer.safetensors
  * (moments by parameter name; per-parameter step counts in the metadata), trainer_state.json.
  * It is written beside the old one and swapped in (writeDirAtomic), so a kill at any moment leaves
  * one whole checkpoint, and a failed write (disk full) leaves the previous one untouched.
@@ -38,10 +39,11 @@ export function writeCheckpoint(
   dir: string,
   state: TrainerState,
   optimizer: OptimizerState,
+  weightsName: string,
   saveWeights: (dir: string) => void,
 ): void {
   writeDirAtomic(dir, (tmp) => {
-    saveWeights(join(tmp, "adapter"));
+    saveWeights(join(tmp, weightsName));
     crashPoint("checkpoint-write");
     saveSafetensors(join(tmp, "optimizer.safetensors"), optimizer.tensors, {
       steps: JSON.stringify(optimizer.steps),
@@ -50,8 +52,11 @@ export function writeCheckpoint(
   });
 }
 
-/** Reads a checkpoint folder, first finishing a swap that a kill interrupted. */
-export function readCheckpoint(dir: string): {
+/** Reads a checkpoint folder, first finishing a swap that a kill interrupted; its weights are in weightsName/. */
+export function readCheckpoint(
+  dir: string,
+  weightsName: string,
+): {
   state: TrainerState;
   optimizer: OptimizerState;
   weightsDir: string;
@@ -64,5 +69,9 @@ export function readCheckpoint(dir: string): {
   const f = SafetensorsFile.open(optFile);
   const steps = JSON.parse(f.metadata.steps ?? "{}") as Record<string, number>;
   f.close();
-  return { state, optimizer: { tensors: loadSafetensors(optFile), steps }, weightsDir: join(dir, "adapter") };
+  return {
+    state,
+    optimizer: { tensors: loadSafetensors(optFile), steps },
+    weightsDir: join(dir, weightsName),
+  };
 }

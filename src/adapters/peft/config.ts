@@ -1,6 +1,6 @@
-import { type AdapterConfig, type AdapterConfigInput, resolveConfig } from "./config.js";
-import type { AdapterMethod } from "./method.js";
-import { allMethods, methodNamed } from "./methods/index.js";
+import { type AdapterConfig, type AdapterConfigInput, resolveConfig } from "../config.js";
+import type { AdapterMethod } from "../method.js";
+import { allMethods, methodNamed } from "../methods/index.js";
 
 const moreloraType = (method: string): string => `MORELORA_${method.toUpperCase().replace(/-/g, "_")}`;
 
