@@ -12,7 +12,7 @@ export function registerEval(program: Command): void {
     .option("--adapter <dir>", "adapter folder to apply")
     .option("--json", "print JSON")
     .action(async () => {
-      const options = resolveOptions(cmd, { train: false });
+      const options = resolveOptions(cmd);
       const result = await evalJob({
         ...toJobOptions(options),
         valRatio: 0,

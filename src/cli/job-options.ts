@@ -10,12 +10,12 @@ import {
   type OptionSpec,
   optionNamed,
   parseOptionText,
-  variantConfig,
+  parseVariant,
 } from "../train/index.js";
 
-/** A method name in the grammar train, compare and demo share ("lora", "lora:better", "hadamard:tanh"). */
+/** A method name in the grammar train, compare and demo share ("lora", "lora:better", "hadamard:tanh", "lora@4"). */
 export function methodVariant(name: string, flag: string): Record<string, unknown> {
-  return variantConfig(name, flag);
+  return parseVariant(name, flag).adapter;
 }
 
 /** The options a command takes: train-like commands all, eval those without trainOnly. */
@@ -27,9 +27,20 @@ const attribute = (o: OptionSpec): string =>
 
 const shown = (v: unknown): string => (Array.isArray(v) ? v.join(",") : String(v));
 
-/** Adds the job's options (from the one table in src/train/options.ts), plus --config and --quiet. */
-export function addJobOptions(cmd: Command, { train }: { train: boolean }): Command {
-  for (const o of optionsFor(train)) {
+/** The options each command was given by addJobOptions. */
+const taken = new WeakMap<Command, OptionSpec[]>();
+
+/**
+ * Adds the job's options (from the one table in src/train/options.ts), except the keys a command
+ * defines its own way, plus --config and --quiet.
+ */
+export function addJobOptions(
+  cmd: Command,
+  { train, except = [] }: { train: boolean; except?: string[] },
+): Command {
+  const specs = optionsFor(train).filter((o) => !except.includes(o.key));
+  taken.set(cmd, specs);
+  for (const o of specs) {
     const flag = `--${flagName(o)}`;
     if (o.type === "boolean") {
       // A switch that is on by default is turned off with --no-<name>.
@@ -74,9 +85,10 @@ function readConfigFile(file: string): Record<string, unknown> {
  */
 export function resolveOptions(
   cmd: Command,
-  { required = ["model", "data"], train = true }: { required?: string[]; train?: boolean } = {},
+  { required = ["model", "data"] }: { required?: string[] } = {},
 ): Record<string, unknown> {
-  const specs = optionsFor(train);
+  const specs = taken.get(cmd) ?? [];
+  const train = specs.some((o) => o.trainOnly);
   const flags = cmd.opts();
   const values: Record<string, unknown> = {};
   const given = new Set<string>();

@@ -22,7 +22,7 @@ export {
   parseOptionText,
 } from "./options.js";
 export { lrFactor, type ScheduleName } from "./schedule.js";
-export { adapterTarget, fullModelTarget } from "./targets.js";
+export { adapterTarget, fullModelTarget, headOnlyTarget } from "./targets.js";
 export {
   type Batch,
   type CausalLmData,
@@ -59,10 +59,4 @@ export {
   prepareJob,
   trainJob,
 } from "./job.js";
-export {
-  type CompareOptions,
-  type CompareRow,
-  compareMethods,
-  DEFAULT_VARIANTS,
-  variantConfig,
-} from "./compare.js";
+export * from "./compare/index.js";
