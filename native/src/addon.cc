@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "attention.h"
 #include "elementwise.h"
 #include "gemm.h"
 #include "rows.h"
@@ -16,7 +17,7 @@
 #include <malloc.h>
 #endif
 
-#if defined(MORELORA_HAVE_CBLAS) && defined(MORELORA_OPENBLAS)
+#ifdef MORELORA_OPENBLAS
 extern "C" {
 void openblas_set_num_threads(int);
 int openblas_get_num_threads(void);
@@ -280,6 +281,39 @@ Napi::Value CrossEntropyGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// attention and attentionGrad share (batch, heads, kvHeads, tq, tk, dim, scale, causal, window, keyMask, q, k, v,
+// out, lse); the gradient adds (dOut, dq, dk, dv).
+AttentionShape attentionShape(const Napi::CallbackInfo& info) {
+  View mask = optional(info[9], "keyMask");
+  return {num(info, 0), num(info, 1), num(info, 2),      num(info, 3),
+          num(info, 4), num(info, 5), dbl(info, 6),      flag(info, 7),
+          num(info, 8), mask.data ? ptr<int32_t>(mask) : nullptr};
+}
+
+Napi::Value Attention(const Napi::CallbackInfo& info) {
+  AttentionShape s = attentionShape(info);
+  View q = view(info[10], "q"), k = view(info[11], "k"), v = view(info[12], "v");
+  View out = view(info[13], "out"), lse = view(info[14], "lse");
+  byFloat(info.Env(), q, [&](auto t) {
+    using T = decltype(t);
+    attentionForward<T>(s, ptr<T>(q), ptr<T>(k), ptr<T>(v), ptr<T>(out), ptr<T>(lse));
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value AttentionGrad(const Napi::CallbackInfo& info) {
+  AttentionShape s = attentionShape(info);
+  View q = view(info[10], "q"), k = view(info[11], "k"), v = view(info[12], "v");
+  View out = view(info[13], "out"), lse = view(info[14], "lse"), g = view(info[15], "dOut");
+  View dq = view(info[16], "dq"), dk = view(info[17], "dk"), dv = view(info[18], "dv");
+  byFloat(info.Env(), q, [&](auto t) {
+    using T = decltype(t);
+    attentionBackward<T>(s, ptr<T>(q), ptr<T>(k), ptr<T>(v), ptr<T>(out), ptr<T>(lse), ptr<T>(g), ptr<T>(dq),
+                         ptr<T>(dk), ptr<T>(dv));
+  });
+  return info.Env().Undefined();
+}
+
 Napi::Value RowNorm(const Napi::CallbackInfo& info) {
   View x = view(info[0], "x"), out = view(info[3], "out");
   byFloat(info.Env(), x, [&](auto t) {
@@ -313,30 +347,45 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 #ifdef _OPENMP
   omp_set_num_threads(n);
 #endif
-#if defined(MORELORA_HAVE_CBLAS) && defined(MORELORA_OPENBLAS)
+#ifdef MORELORA_OPENBLAS
   openblas_set_num_threads(n);
 #endif
   return info.Env().Undefined();
 }
 
+// The BLAS linked at build time ("builtin" when none), the GEMM in use ("blas" or a built-in
+// one's name) and the built-in GEMMs this CPU can run.
 Napi::Value Info(const Napi::CallbackInfo& info) {
   auto o = Napi::Object::New(info.Env());
-#if defined(MORELORA_HAVE_CBLAS) && defined(MORELORA_OPENBLAS)
+#if defined(MORELORA_OPENBLAS)
   o.Set("blas", "openblas");
   o.Set("coretype", openblas_get_corename());
-#elif defined(MORELORA_HAVE_CBLAS)
-  o.Set("blas", "cblas");
+#elif defined(MORELORA_ACCELERATE)
+  o.Set("blas", "accelerate");
+  o.Set("coretype", "");
+#elif defined(MORELORA_BLIS)
+  o.Set("blas", "blis");
   o.Set("coretype", "");
 #else
   o.Set("blas", "builtin");
   o.Set("coretype", "");
 #endif
+  o.Set("gemm", activeGemm() ? activeGemm()->name : "blas");
+  auto kernels = Napi::Array::New(info.Env());
+  for (const BuiltinGemm* g : builtinGemms()) kernels.Set(kernels.Length(), g->name);
+  o.Set("builtinGemms", kernels);
 #ifdef _OPENMP
   o.Set("threads", omp_get_max_threads());
 #else
   o.Set("threads", 1);
 #endif
   return o;
+}
+
+Napi::Value SetGemm(const Napi::CallbackInfo& info) {
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  if (!setGemm(name.c_str())) throw Napi::RangeError::New(info.Env(), "setGemm: no GEMM \"" + name + "\" in this build");
+  return info.Env().Undefined();
 }
 
 // Training allocates and frees the same large activation buffers every step. glibc serves large
@@ -374,11 +423,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("rmsNormGrad", Napi::Function::New(env, RmsNormGrad));
   exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy));
   exports.Set("crossEntropyGrad", Napi::Function::New(env, CrossEntropyGrad));
+  exports.Set("attention", Napi::Function::New(env, Attention));
+  exports.Set("attentionGrad", Napi::Function::New(env, AttentionGrad));
   exports.Set("rowNorm", Napi::Function::New(env, RowNorm));
   exports.Set("rowNormGrad", Napi::Function::New(env, RowNormGrad));
   exports.Set("adamw", Napi::Function::New(env, AdamW));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("setGemm", Napi::Function::New(env, SetGemm));
   return exports;
 }
 
