@@ -45,7 +45,9 @@ export function addJobOptions(
     if (o.type === "boolean") {
       // A switch that is on by default is turned off with --no-<name>.
       const on = o.default === true;
-      cmd.addOption(new Option(on ? `--no-${flagName(o)}` : flag, on ? `${o.help} (on by default)` : o.help));
+      cmd.addOption(
+        new Option(on ? `--no-${flagName(o)}` : flag, on ? `turn off: ${o.help} (on by default)` : o.help),
+      );
       continue;
     }
     const arg = ` <${o.arg ?? (o.type === "integer" ? "n" : "value")}>`;

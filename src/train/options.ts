@@ -89,7 +89,7 @@ export const JOB_OPTIONS: readonly OptionSpec[] = [
     arg: "field",
     scope: "job",
     type: "string",
-    help: "causal-lm: prompt field (loss on the completion only; needs --completion-field)",
+    help: "causal-lm: prompt field, with --completion-field (default: rows are read by their keys: text, prompt/completion, messages)",
   },
   { key: "completionField", arg: "field", scope: "job", type: "string", help: "causal-lm: completion field" },
   {
@@ -114,7 +114,14 @@ export const JOB_OPTIONS: readonly OptionSpec[] = [
     type: "boolean",
     default: false,
     trainOnly: true,
-    help: "causal-lm: pack texts into full blocks",
+    help: "causal-lm: pack whole examples into full blocks (none is cut first)",
+  },
+  {
+    key: "maskPrompt",
+    scope: "job",
+    type: "boolean",
+    default: true,
+    help: "causal-lm: loss on completions / assistant turns only",
   },
   {
     key: "full",

@@ -1,9 +1,10 @@
 import * as T from "../tensor/index.js";
 import { Generator, type Tensor } from "../tensor/index.js";
+import { type ChatEncoder, chatExample } from "./chat.js";
 import { type DataRecord, readRecords, textField } from "./records.js";
 
-/** What a task needs of a tokenizer (HFTokenizer has it). */
-export interface TextEncoder {
+/** What a task needs of a tokenizer (HFTokenizer has it); chat rows need its chat template too. */
+export interface TextEncoder extends Partial<Omit<ChatEncoder, "encode">> {
   encode(text: string, options?: { addSpecialTokens?: boolean }): number[];
   readonly eosId: number | null;
   readonly padId: number;
@@ -34,8 +35,10 @@ export interface CausalLmData {
   promptField?: string;
   completionField?: string;
   maxLength: number;
-  /** Concatenate texts and cut them into maxLength blocks instead of padding each. */
+  /** Concatenate whole examples and cut the stream into maxLength blocks instead of padding each. */
   pack?: boolean;
+  /** Loss on completions / assistant turns only (default true). */
+  maskPrompt?: boolean;
 }
 
 export interface ClassificationData {
@@ -69,34 +72,53 @@ function encodeHead(
   return tok.encode(text, options);
 }
 
-/** An example cut to maxLength tokens, and whether it was longer. */
-type Cut = { example: Example; truncated: boolean };
+/** An example cut to maxLength tokens, whether it was longer, and whether its text was empty. */
+type Cut = { example: Example; truncated: boolean; empty: boolean };
 
+/**
+ * A causal-LM row, its kind told by its keys as mlx-lm does: {"messages"} (chat, rendered with the
+ * model's template), {"prompt", "completion"} (or the configured prompt/completion fields), else
+ * the text field. With maskPrompt (the default) only completions / assistant turns carry loss.
+ * Packed examples are not cut to maxLength here: packing cuts the concatenation into blocks.
+ */
 function causalExample(record: DataRecord, where: string, tok: TextEncoder, d: CausalLmData): Cut {
   const eos = tok.eosId === null ? [] : [tok.eosId];
-  // Packing needs whole texts; otherwise only the first maxLength tokens are used.
-  const limit = d.pack ? Number.POSITIVE_INFINITY : d.maxLength;
+  const maskPrompt = d.maskPrompt ?? true;
+  // Unpacked, only the first maxLength tokens are used: a long text is tokenized only that far.
   const encode = (text: string, options?: { addSpecialTokens?: boolean }): number[] =>
-    d.pack ? tok.encode(text, options) : encodeHead(tok, text, limit, options);
-  if (d.promptField && d.completionField) {
-    const prompt = encode(textField(record, d.promptField, where));
-    const completion = [
-      ...encode(textField(record, d.completionField, where), { addSpecialTokens: false }),
-      ...eos,
-    ];
-    const all = [...prompt, ...completion];
-    const ids = all.slice(0, d.maxLength);
-    const targets = ids.map((id, i) => (i < prompt.length ? IGNORE : id));
-    return {
-      example: { ids: Int32Array.from(ids), targets: Int32Array.from(targets) },
-      truncated: all.length > d.maxLength,
-    };
+    d.pack ? tok.encode(text, options) : encodeHead(tok, text, d.maxLength, options);
+  let ids: number[];
+  let trained: boolean[];
+  let empty = false;
+  const promptField =
+    d.promptField ?? (d.textField === undefined || !(d.textField in record) ? "prompt" : null);
+  const completionField = d.completionField ?? "completion";
+  if (!d.promptField && Object.hasOwn(record, "messages")) {
+    if (!tok.applyChatTemplate)
+      throw new Error(`${where}: a chat row ("messages"), but this tokenizer renders no chat template`);
+    ({ ids, trained } = chatExample(record, where, tok as ChatEncoder, maskPrompt));
+  } else if (promptField && Object.hasOwn(record, promptField) && Object.hasOwn(record, completionField)) {
+    const promptText = textField(record, promptField, where);
+    const completionText = textField(record, completionField, where);
+    empty = (promptText + completionText).trim() === "";
+    const prompt = encode(promptText);
+    const completion = [...encode(completionText, { addSpecialTokens: false }), ...eos];
+    ids = [...prompt, ...completion];
+    trained = ids.map((_, i) => !maskPrompt || i >= prompt.length);
+  } else {
+    const text = textField(record, d.textField ?? "text", where);
+    empty = text.trim() === "";
+    ids = [...encode(text), ...eos];
+    trained = ids.map(() => true);
   }
-  const all = [...encode(textField(record, d.textField ?? "text", where)), ...eos];
-  const ids = all.slice(0, d.maxLength);
+  const kept = d.pack ? ids.length : Math.min(ids.length, d.maxLength);
   return {
-    example: { ids: Int32Array.from(ids), targets: Int32Array.from(ids) },
-    truncated: all.length > d.maxLength,
+    example: {
+      ids: Int32Array.from(ids.slice(0, kept)),
+      targets: Int32Array.from(ids.slice(0, kept).map((id, i) => (trained[i] ? id : IGNORE))),
+    },
+    truncated: ids.length > kept,
+    empty,
   };
 }
 
@@ -109,10 +131,12 @@ function classExample(record: DataRecord, where: string, tok: TextEncoder, d: Cl
       `${where}: label ${JSON.stringify(raw)} in field "${d.labelField}" is not one of ${d.labels.join(", ")}`,
     );
   }
-  const all = encodeHead(tok, textField(record, d.textField, where), d.maxLength);
+  const text = textField(record, d.textField, where);
+  const all = encodeHead(tok, text, d.maxLength);
   return {
     example: { ids: Int32Array.from(all.slice(0, d.maxLength)), label },
     truncated: all.length > d.maxLength,
+    empty: text.trim() === "",
   };
 }
 
@@ -151,15 +175,14 @@ class ExampleSink {
   add(record: DataRecord, where: string): void {
     this.records++;
     const d = this.data;
-    const fields = d.kind === "classification" ? [d.textField] : fieldsOf(d);
-    if (fields.every((f) => textField(record, f, where).trim() === "")) {
-      this.empty++;
-      return;
-    }
-    const { example, truncated } =
+    const { example, truncated, empty } =
       d.kind === "causal-lm"
         ? causalExample(record, where, this.tok, d)
         : classExample(record, where, this.tok, d);
+    if (empty) {
+      this.empty++;
+      return;
+    }
     if (truncated) this.truncated++;
     // A prompt that fills maxLength leaves no completion token to learn from (a NaN loss).
     if (example.targets && !example.targets.some((t, i) => i > 0 && t !== IGNORE)) this.lossless++;
@@ -171,7 +194,7 @@ class ExampleSink {
     if (this.records === 0) throw new Error(`${this.source}: no records`);
     if (this.examples.length === 0) {
       const why = this.empty
-        ? `every text (${fieldsOf(d).join(", ")}) is empty`
+        ? `every text (${d.kind === "classification" ? d.textField : (d.textField ?? "text")}) is empty`
         : `no example keeps a token to learn from within --max-length ${d.maxLength}`;
       throw new Error(`${this.source}: ${why}`);
     }
@@ -186,11 +209,6 @@ class ExampleSink {
     return d.kind === "causal-lm" && d.pack ? pack(this.examples, d.maxLength) : this.examples;
   }
 }
-
-const fieldsOf = (d: TaskData): string[] =>
-  d.kind === "causal-lm" && d.promptField && d.completionField
-    ? [d.promptField, d.completionField]
-    : [d.textField ?? "text"];
 
 /** Examples of a task from records in memory; `source` names them in errors. */
 export function examplesFromRecords(
