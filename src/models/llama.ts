@@ -2,6 +2,7 @@ import {
   type ActivationFn,
   activationByName,
   Embedding,
+  type Layer,
   LayerStack,
   Linear,
   Module,
@@ -70,9 +71,6 @@ export function llamaConfigFrom(c: ConfigReader, modelType: LlamaConfig["modelTy
   };
 }
 
-type Forward = Module & { forward(x: Tensor): Tensor };
-const run = (m: Module, x: Tensor): Tensor => (m as Forward).forward(x);
-
 interface LayerInput {
   cos: Tensor;
   sin: Tensor;
@@ -81,7 +79,7 @@ interface LayerInput {
   index: number;
 }
 
-class LlamaAttention extends Module {
+class LlamaAttention extends Module<{ q_proj: Layer; k_proj: Layer; v_proj: Layer; o_proj: Layer }> {
   constructor(
     private readonly c: LlamaConfig,
     dtype: DType,
@@ -96,19 +94,19 @@ class LlamaAttention extends Module {
 
   forward(x: Tensor, { cos, sin, mask, cache, index }: LayerInput): Tensor {
     const { numHeads: h, numKvHeads: kv } = this.c;
-    const q = applyRope(splitHeads(run(this.child("q_proj"), x), h), cos, sin);
-    let k = applyRope(splitHeads(run(this.child("k_proj"), x), kv), cos, sin);
-    let v = splitHeads(run(this.child("v_proj"), x), kv);
+    const q = applyRope(splitHeads(this.child("q_proj").forward(x), h), cos, sin);
+    let k = applyRope(splitHeads(this.child("k_proj").forward(x), kv), cos, sin);
+    let v = splitHeads(this.child("v_proj").forward(x), kv);
     if (cache) ({ k, v } = cache.update(index, k, v));
     const att = scaledDotProductAttention(q, repeatKvHeads(k, h / kv), repeatKvHeads(v, h / kv), {
       causal: true,
       attentionMask: mask,
     });
-    return run(this.child("o_proj"), mergeHeads(att));
+    return this.child("o_proj").forward(mergeHeads(att));
   }
 }
 
-class LlamaMlp extends Module {
+class LlamaMlp extends Module<{ gate_proj: Layer; up_proj: Layer; down_proj: Layer }> {
   private readonly act: ActivationFn;
 
   constructor(c: LlamaConfig, dtype: DType) {
@@ -121,14 +119,17 @@ class LlamaMlp extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return run(
-      this.child("down_proj"),
-      T.mul(this.act(run(this.child("gate_proj"), x)), run(this.child("up_proj"), x)),
-    );
+    const gate = this.act(this.child("gate_proj").forward(x));
+    return this.child("down_proj").forward(T.mul(gate, this.child("up_proj").forward(x)));
   }
 }
 
-class LlamaDecoderLayer extends Module {
+class LlamaDecoderLayer extends Module<{
+  self_attn: LlamaAttention;
+  mlp: Layer;
+  input_layernorm: Layer;
+  post_attention_layernorm: Layer;
+}> {
   constructor(c: LlamaConfig, dtype: DType) {
     super();
     this.registerModule("self_attn", new LlamaAttention(c, dtype));
@@ -138,17 +139,17 @@ class LlamaDecoderLayer extends Module {
   }
 
   forward(x: Tensor, input: LayerInput): Tensor {
-    const attn = (this.child("self_attn") as LlamaAttention).forward(
-      run(this.child("input_layernorm"), x),
-      input,
-    );
-    const h = T.add(x, attn);
-    return T.add(h, run(this.child("mlp"), run(this.child("post_attention_layernorm"), h)));
+    const h = T.add(x, this.child("self_attn").forward(this.child("input_layernorm").forward(x), input));
+    return T.add(h, this.child("mlp").forward(this.child("post_attention_layernorm").forward(h)));
   }
 }
 
 /** HF's LlamaModel: embeddings, decoder layers, final norm; returns the last hidden states. */
-class LlamaModel extends Module {
+class LlamaModel extends Module<{
+  embed_tokens: Embedding;
+  layers: LayerStack<LlamaDecoderLayer>;
+  norm: Layer;
+}> {
   private readonly invFreq: Float64Array;
 
   constructor(c: LlamaConfig, dtype: DType) {
@@ -168,7 +169,7 @@ class LlamaModel extends Module {
   ): Tensor {
     const [batch, steps] = ids.shape;
     const past = cache?.length ?? 0;
-    let x = run(this.child("embed_tokens"), ids);
+    let x = this.child("embed_tokens").forward(ids);
     const { cos, sin } = ropeTables(
       this.invFreq,
       positionIds(batch, steps, past, given),
@@ -176,16 +177,20 @@ class LlamaModel extends Module {
       steps,
       x.dtype,
     );
-    const layers = this.child("layers") as LayerStack<LlamaDecoderLayer>;
-    x = layers.run(x, (layer, h, index) => layer.forward(h, { cos, sin, mask: attentionMask, cache, index }));
-    return run(this.child("norm"), x);
+    x = this.child("layers").run(x, (layer, h, index) =>
+      layer.forward(h, { cos, sin, mask: attentionMask, cache, index }),
+    );
+    return this.child("norm").forward(x);
   }
 }
 
 const ARCHITECTURE_NAMES = { llama: "Llama", qwen2: "Qwen2", mistral: "Mistral" } as const;
 
 /** HF's LlamaForCausalLM (model_type llama, qwen2, mistral), module names exactly as HF's. */
-export class LlamaForCausalLM extends PretrainedModel implements CausalLM {
+export class LlamaForCausalLM
+  extends PretrainedModel<{ model: LlamaModel; lm_head: Layer }>
+  implements CausalLM
+{
   readonly architecture: string;
 
   constructor(
@@ -198,8 +203,7 @@ export class LlamaForCausalLM extends PretrainedModel implements CausalLM {
       "lm_head",
       new Linear(config.hiddenSize, config.vocabSize, { bias: false, dtype }),
     );
-    if (config.tieWordEmbeddings)
-      head.setParam("weight", (this.getSubmodule("model.embed_tokens") as Embedding).weight);
+    if (config.tieWordEmbeddings) head.setParam("weight", this.child("model").child("embed_tokens").weight);
     this.architecture = `${ARCHITECTURE_NAMES[config.modelType]}ForCausalLM`;
   }
 
@@ -226,15 +230,15 @@ export class LlamaForCausalLM extends PretrainedModel implements CausalLM {
   }
 
   hiddenStates(ids: Tensor, input: DecoderInput = {}): Tensor {
-    return (this.child("model") as LlamaModel).forward(ids, input);
+    return this.child("model").forward(ids, input);
   }
 
-  lmHead(): Module {
+  lmHead(): Layer {
     return this.child("lm_head");
   }
 
   forward(ids: Tensor, input: DecoderInput = {}): Tensor {
-    return run(this.lmHead(), this.hiddenStates(ids, input));
+    return this.lmHead().forward(this.hiddenStates(ids, input));
   }
 }
 
@@ -243,7 +247,7 @@ export class LlamaForCausalLM extends PretrainedModel implements CausalLM {
  * each sequence's last real token: the last position the attention mask keeps, else the one
  * before the first pad_token_id, else the last position.
  */
-export class LlamaForSequenceClassification extends PretrainedModel {
+export class LlamaForSequenceClassification extends PretrainedModel<{ model: LlamaModel; score: Layer }> {
   readonly architecture: string;
 
   constructor(
@@ -288,9 +292,9 @@ export class LlamaForSequenceClassification extends PretrainedModel {
     ids: Tensor,
     { attentionMask = null, positionIds = null }: Omit<DecoderInput, "cache"> = {},
   ): Tensor {
-    const hidden = (this.child("model") as LlamaModel).forward(ids, { attentionMask, positionIds });
+    const hidden = this.child("model").forward(ids, { attentionMask, positionIds });
     const [b, t, d] = hidden.shape;
     const last = T.indexSelect(T.reshape(hidden, [b * t, d]), 0, this.lastTokens(ids, attentionMask));
-    return run(this.child("score"), last);
+    return this.child("score").forward(last);
   }
 }

@@ -12,4 +12,4 @@ export {
 export * as init from "./init.js";
 export { Conv1D, Dropout, Embedding, LayerNorm, type LayerOptions, Linear, RMSNorm } from "./layers.js";
 export { LayerStack } from "./layer-stack.js";
-export { Module, ModuleList, type StateDict } from "./module.js";
+export { type Children, type Layer, Module, ModuleList, type StateDict } from "./module.js";
