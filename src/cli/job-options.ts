@@ -275,10 +275,13 @@ const OPTIONS: { flag: string; key: string; help: string; parse?: Parse; def?: u
     },
   ];
 
-/** Adds train's (or eval's) options to a command, plus --config and --quiet. */
-export function addJobOptions(cmd: Command, { train }: { train: boolean }): Command {
+/** Adds train's (or eval's) options, except the keys a command defines its own way, plus --config and --quiet. */
+export function addJobOptions(
+  cmd: Command,
+  { train, except = [] }: { train: boolean; except?: string[] },
+): Command {
   for (const o of OPTIONS) {
-    if (o.train && !train) continue;
+    if ((o.train && !train) || except.includes(o.key)) continue;
     if (o.parse) cmd.option(o.flag, o.help, o.parse as (v: string, p: unknown) => unknown, o.def);
     else cmd.option(o.flag, o.help, o.def as string | boolean | undefined);
   }

@@ -60,3 +60,17 @@ export function fullModelTarget(model: PretrainedModel): TrainTarget {
     train: (mode) => void model.train(mode),
   };
 }
+
+/** Only the named modules (a task head such as "score") train; checkpoints hold the whole model. */
+export function headOnlyTarget(model: PretrainedModel, modules: readonly string[]): TrainTarget {
+  const target = fullModelTarget(model);
+  const inHead = (name: string): boolean =>
+    modules.some((m) => name.startsWith(`${m}.`) || name.includes(`.${m}.`));
+  let any = false;
+  for (const [name, t] of model.namedParameters()) {
+    t.requiresGrad = inHead(name);
+    any ||= t.requiresGrad;
+  }
+  if (!any) throw new Error(`head-only training: the model has no module named ${modules.join(" or ")}`);
+  return target;
+}
