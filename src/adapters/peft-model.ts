@@ -30,6 +30,8 @@ export class PeftModel<M extends Module = Module> {
   private readonly initShared = new Map<string, SharedTensors>();
   private active: string | null = null;
   private unloaded = false;
+  /** Written to adapter_config.json's base_model_name_or_path (train records the model folder). */
+  baseModelNameOrPath: string | null = null;
 
   constructor(readonly model: M) {
     model.requiresGrad(false);
@@ -331,7 +333,13 @@ export class PeftModel<M extends Module = Module> {
       .filter(([, l]) => l.adapter(name))
       .map(([, l]) => l.view.kind);
     const fanInFanOut = kinds.length > 0 && kinds.every((k) => k === "conv1d");
-    writeAdapterFolder(dir, this.config(name), this.adapterTensors(name), fanInFanOut);
+    writeAdapterFolder(
+      dir,
+      this.config(name),
+      this.adapterTensors(name),
+      fanInFanOut,
+      this.baseModelNameOrPath,
+    );
   }
 
   /** Adds the adapter saved in dir under name (loading validates every tensor name and shape). */

@@ -47,7 +47,6 @@ export async function runCompare(
   tasks: CompareTask[],
   o: CompareRunOptions,
 ): Promise<Comparison> {
-  for (const v of o.variants) parseVariant(v);
   const comparison = await runComparison(base, tasks, {
     variants: o.variants,
     seeds: o.seeds,
@@ -145,18 +144,39 @@ export function registerCompare(program: Command): void {
     .action(async () => {
       const o = resolveOptions(cmd, { required: [] });
       const out = (o.out as string) ?? "morelora-compare";
-      const fromCli = (key: string): boolean => cmd.getOptionValueSource(key) === "cli";
+      const builtIn = !o.model && !o.data;
+      // Every flag is checked before any work starts.
+      if (!builtIn && (!o.model || !o.data))
+        throw new Error("--model and --data go together (leave both out for the built-in tasks)");
+      if (builtIn && o.test)
+        throw new Error("--test goes with --model and --data; the built-in tasks bring their own test split");
+      const seeds = positiveInt("--seeds", o.seeds);
+      const lrs = listOf(o.lrs).map(Number);
+      if (!lrs.length || lrs.some((x) => !(x > 0)))
+        throw new Error(`--lrs expects positive numbers, got "${o.lrs}"`);
+      const extend = Number(o.lrExtend);
+      if (!Number.isInteger(extend) || extend < 0)
+        throw new Error(`--lr-extend expects a non-negative integer, got "${o.lrExtend}"`);
+      const r = (o.r as number | undefined) ?? 8;
+      const ranks = listOf(o.ranks)
+        .map((k) => positiveInt("--ranks", k))
+        .filter((k) => k < r);
+      const variants = o.methods ? listOf(o.methods) : defaultVariants(r, ranks);
+      for (const v of variants) parseVariant(v);
+      const taskNames = builtIn ? listOf(o.tasks) : [];
+      for (const name of taskNames)
+        if (!(BUILT_IN_TASKS as readonly string[]).includes(name))
+          throw new Error(`--tasks: unknown task "${name}" (${BUILT_IN_TASKS.join(", ")})`);
       let tasks: CompareTask[];
-      if (!o.model && !o.data) {
+      if (builtIn) {
+        const fromCli = (key: string): boolean => cmd.getOptionValueSource(key) === "cli";
         if (!fromCli("maxSteps") && o.maxSteps === undefined) o.maxSteps = 200;
         if (!fromCli("batchSize")) o.batchSize = 16;
         const data = join(out, "data");
         makeDir(data);
         writeTextFile(join(data, ".gitignore"), "*\n");
-        tasks = listOf(o.tasks).map((name) => builtInTask(name, data));
-      } else if (!o.model || !o.data)
-        throw new Error("--model and --data go together (leave both out for the built-in tasks)");
-      else {
+        tasks = taskNames.map((name) => builtInTask(name, data));
+      } else {
         const job = toJobOptions(o);
         const classification = job.task === "classification";
         const { adapter: _a, train: _t, full: _f, resume: _r, ...data } = job;
@@ -174,24 +194,11 @@ export function registerCompare(program: Command): void {
           },
         ];
       }
-      const seeds = positiveInt("--seeds", o.seeds);
-      const lrs = listOf(o.lrs).map(Number);
-      if (lrs.some((x) => !(x > 0))) throw new Error(`--lrs expects positive numbers, got "${o.lrs}"`);
-      const base = toJobOptions(o);
-      const r = base.adapter.r ?? 8;
-      const ranks = listOf(o.ranks)
-        .map((k) => positiveInt("--ranks", k))
-        .filter((k) => k < r);
-      await runCompare(base, tasks, {
-        variants: o.methods ? listOf(o.methods) : defaultVariants(r, ranks),
+      await runCompare(toJobOptions(o), tasks, {
+        variants,
         seeds,
         lrs,
-        extend:
-          Number.isInteger(Number(o.lrExtend)) && Number(o.lrExtend) >= 0
-            ? Number(o.lrExtend)
-            : (() => {
-                throw new Error(`--lr-extend expects a non-negative integer, got "${o.lrExtend}"`);
-              })(),
+        extend,
         dyloraRanks: ranks,
         outDir: out,
         resume: Boolean(o.resume),

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { methodNames } from "../adapters/index.js";
 import { getBackend } from "../backend/index.js";
-import { coretypeWarning } from "../backend/native.js";
+import { coretypeWarning, gemmLabel } from "../backend/native.js";
 import { DEFAULT_SPAM_DEMO, runSpamDemo } from "../demo/spam.js";
 import { makeDir } from "../io/index.js";
 import { positiveInt } from "./args.js";
@@ -50,12 +50,12 @@ export function registerDemo(program: Command): void {
         const started = performance.now();
         const warning = coretypeWarning();
         if (warning && !opts.quiet) console.warn(warning);
+        const backend = getBackend().name;
+        console.log(`morelora demo: ${backend} backend, ${backend === "native" ? gemmLabel() : "no BLAS"}`);
         console.log(
-          `morelora demo: the built-in model (a 2.6M-parameter Llama pretrained on Moby-Dick and State of the Union addresses)`,
+          `the built-in model (a 2.6M-parameter Llama pretrained on Moby-Dick and State of the Union addresses)`,
         );
-        console.log(
-          `fine-tuned as a spam filter on SpamAssassin with ${opts.method}, backend ${getBackend().name}`,
-        );
+        console.log(`fine-tuned as a spam filter on SpamAssassin with ${opts.method}`);
         const shown: { bar: Progress | null } = { bar: null };
         const result = await runSpamDemo(
           {

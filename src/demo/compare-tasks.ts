@@ -39,6 +39,7 @@ export function builtInTask(name: string, dir: string, modelDir = DEFAULT_MODEL_
       name,
       metric: "accuracy",
       head: ["score"],
+      freshHead: true,
       job: {
         model: modelDir,
         modelConfig: SPAM_CLASSIFIER_CONFIG,
@@ -59,6 +60,7 @@ export function builtInTask(name: string, dir: string, modelDir = DEFAULT_MODEL_
       name,
       metric: "accuracy",
       head: ["score"],
+      freshHead: true,
       job: {
         model: modelDir,
         modelConfig: classifier(SOTU_LABELS),

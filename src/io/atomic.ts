@@ -25,25 +25,22 @@ export function writeError(path: string, e: unknown): Error {
 
 /**
  * Writes a file so that readers see either the old content or the new, never a torn one:
- * the bytes go to a temporary file in the same folder, are flushed, then renamed over the target.
+ * `fill` writes the bytes to a temporary file in the same folder, which is flushed and then
+ * renamed over the target; large files stream through `write` without being held whole.
  * A failure (disk full, folder removed) leaves the old file as it was and names the target.
  */
-export function writeFileAtomic(
-  path: string,
-  chunks: Uint8Array | string | readonly (Uint8Array | string)[],
-): void {
+export function writeFileAtomicWith(path: string, fill: (write: (bytes: Uint8Array) => void) => void): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const list = Array.isArray(chunks) ? chunks : [chunks];
   let fd: number | undefined;
   try {
-    fd = openSync(tmp, "w");
-    for (const c of list) {
-      const bytes = typeof c === "string" ? Buffer.from(c, "utf8") : c;
+    const out = openSync(tmp, "w");
+    fd = out;
+    fill((bytes) => {
       let done = 0;
-      while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done);
-    }
-    fsyncSync(fd);
-    closeSync(fd);
+      while (done < bytes.byteLength) done += writeSync(out, bytes, done, bytes.byteLength - done);
+    });
+    fsyncSync(out);
+    closeSync(out);
     fd = undefined;
     renameSync(tmp, path);
   } catch (e) {
@@ -51,6 +48,17 @@ export function writeFileAtomic(
     rmSync(tmp, { force: true });
     throw writeError(path, e);
   }
+}
+
+/** writeFileAtomicWith for content already in memory. */
+export function writeFileAtomic(
+  path: string,
+  chunks: Uint8Array | string | readonly (Uint8Array | string)[],
+): void {
+  const list = Array.isArray(chunks) ? chunks : [chunks];
+  writeFileAtomicWith(path, (write) => {
+    for (const c of list) write(typeof c === "string" ? Buffer.from(c, "utf8") : c);
+  });
 }
 
 /**

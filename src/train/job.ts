@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type AdapterConfigInput, getPeftModel, PeftModel } from "../adapters/index.js";
 import { writeDirAtomic } from "../io/index.js";
 import { HFTokenizer, loadModel, type PretrainedModel } from "../models/index.js";
@@ -122,12 +122,15 @@ export async function prepareJob(opts: JobOptions, cache?: Map<string, Example[]
       : { train: all, validation: [] };
   const test = opts.testFile ? await load(opts.testFile) : [];
   const numClasses = data.kind === "classification" ? data.labels.length : 0;
-  return assembleJob(
+  const job = assembleJob(
     model,
     tokenizer,
     { ...split, test, numClasses },
     { full: opts.full, adapter: opts.adapter, seed: opts.train.seed ?? 0 },
   );
+  // Recorded in the adapter's config so that `morelora export --adapter` finds the base.
+  if (job.peft) job.peft.baseModelNameOrPath = resolve(opts.model);
+  return job;
 }
 
 /** The trainer of a prepared job; the target brings its adapter's step hooks. */

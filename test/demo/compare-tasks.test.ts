@@ -42,7 +42,9 @@ describe("built-in comparison tasks", () => {
     assert.equal(g2p.metric, "exact-match");
     const first = JSON.parse(readFileSync(g2p.job.testFile!, "utf8").split("\n")[0]);
     assert.match(first.prompt, / ->$/);
-    assert.deepEqual(builtInTask("sotu", dir).head, ["score"]);
+    const sotu = builtInTask("sotu", dir);
+    assert.deepEqual(sotu.head, ["score"]);
+    assert.equal(sotu.freshHead, true, "the head is not in the built-in checkpoint: each seed draws it");
     assert.throws(() => builtInTask("mnist", dir), /--tasks: unknown task "mnist" \(spam, sotu, g2p\)/);
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { repoRoot } from "../fixtures.js";
@@ -97,6 +97,23 @@ describe("morelora compare (the protocol at toy scale)", () => {
     const refused = run(...args);
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /holds finished cells .*pass --resume/);
+  });
+
+  it("names a bad flag in one line before any work", () => {
+    for (const [args, message] of [
+      [["--test", "t.jsonl"], /--test goes with --model and --data/],
+      [["--tasks", "spam,mnist"], /--tasks: unknown task "mnist" \(spam, sotu, g2p\)/],
+      [["--methods", "lora,dora:better,lorra"], /variant "lorra" \(or head, full\): expected one of lora/],
+      [["--lrs", "1e-3,fast"], /--lrs expects positive numbers, got "1e-3,fast"/],
+      [["--seeds", "0"], /--seeds expects a positive integer, got "0"/],
+    ] as const) {
+      const out = join(tinyLlamaFolder(WORDS, 7, 0.3), "cmp");
+      const r = run("compare", ...args, "--out", out);
+      assert.equal(r.status, 1, args.join(" "));
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+      assert.ok(!existsSync(out), "nothing was written");
+    }
   });
 
   it("scores generation by exact match and says loudly when it reports validation numbers", () => {

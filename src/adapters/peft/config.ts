@@ -59,13 +59,24 @@ function loraFields(c: AdapterConfig, peftType: string): Record<string, unknown>
   };
 }
 
-/** adapter_config.json for a config; fanInFanOut when every adapted module stores its weight [in, out]. */
-export function toPeftConfig(c: AdapterConfig, { fanInFanOut = false } = {}): Record<string, unknown> {
+/**
+ * adapter_config.json for a config; fanInFanOut when every adapted module stores its weight [in, out];
+ * baseModel is base_model_name_or_path (the folder train used; export --adapter reads it).
+ */
+export function toPeftConfig(
+  c: AdapterConfig,
+  { fanInFanOut = false, baseModel = null as string | null } = {},
+): Record<string, unknown> {
   const method = methodNamed(c.method);
   const type = peftTypeOf(c);
   const peft = method.peft;
-  if (peft?.own && type === peft.type) return peft.own.write(c);
-  const fields = { ...loraFields(c, type), ...peft?.loraFields, fan_in_fan_out: fanInFanOut };
+  if (peft?.own && type === peft.type) return { ...peft.own.write(c), base_model_name_or_path: baseModel };
+  const fields = {
+    ...loraFields(c, type),
+    ...peft?.loraFields,
+    fan_in_fan_out: fanInFanOut,
+    base_model_name_or_path: baseModel,
+  };
   if (type === peft?.type) return fields;
   const options = (method.options ?? []).map((o) => [
     snakeCase(o.key),

@@ -24,17 +24,19 @@ const modelCard = (c: AdapterConfig): string =>
 
 /**
  * Writes an adapter folder: adapter_config.json, adapter_model.safetensors (tensors by their names
- * in the file), README.md, each atomically; fanInFanOut when every adapted module is a Conv1D.
+ * in the file), README.md, each atomically; fanInFanOut when every adapted module is a Conv1D;
+ * baseModel is written as base_model_name_or_path.
  */
 export function writeAdapterFolder(
   dir: string,
   config: AdapterConfig,
   tensors: ReadonlyMap<string, Tensor>,
   fanInFanOut: boolean,
+  baseModel: string | null = null,
 ): void {
   makeDir(dir);
   saveSafetensors(joinPath(dir, WEIGHTS_FILE), tensors, { format: "pt" });
-  writeJsonFile(joinPath(dir, CONFIG_FILE), toPeftConfig(config, { fanInFanOut }));
+  writeJsonFile(joinPath(dir, CONFIG_FILE), toPeftConfig(config, { fanInFanOut, baseModel }));
   writeTextFile(joinPath(dir, "README.md"), modelCard(config));
 }
 

@@ -9,6 +9,7 @@ import { type ProtocolOptions, runProtocol, type VariantRuns } from "./protocol.
 import { newCellCache, runCell } from "./run-cell.js";
 import { type TaskReport, taskReport } from "./summary.js";
 import type { CompareTask } from "./task.js";
+import { parseVariant } from "./variants.js";
 
 export interface ComparisonOptions extends ProtocolOptions {
   /** Where the cells go (outDir/cells/...), one JSON file each as it finishes. */
@@ -44,7 +45,15 @@ function settingsOf(base: JobOptions, task: CompareTask, dyloraRanks: number[]):
   const job: Record<string, unknown> = { ...task.job };
   for (const k of ["model", "data", "validation", "testFile"] as const)
     if (typeof job[k] === "string") job[k] = contentHash(job[k] as string);
-  return { job, metric: task.metric, head: task.head, adapter: base.adapter, train, dyloraRanks };
+  return {
+    job,
+    metric: task.metric,
+    head: task.head,
+    freshHead: task.freshHead ?? false,
+    adapter: base.adapter,
+    train,
+    dyloraRanks,
+  };
 }
 
 /** The majority class and bag-of-tokens baselines of a classification task, on the cells' splits. */
@@ -68,6 +77,7 @@ export async function runComparison(
   tasks: readonly CompareTask[],
   options: ComparisonOptions,
 ): Promise<Comparison> {
+  for (const v of options.variants) parseVariant(v);
   const store = new CellStore(join(options.outDir, "cells"), options.resume);
   const cache = newCellCache();
   const known = new Map<string, Record<string, unknown>>();

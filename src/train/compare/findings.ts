@@ -66,6 +66,11 @@ export function verdict(
   kind: Claim["kind"],
   floor: number | null,
 ): { verdict: Verdict; why?: string } {
+  if (row.failed || reference?.failed)
+    return {
+      verdict: "not seen",
+      why: `${row.failed ? row.variant : reference!.variant} diverged at every rate`,
+    };
   const d = row.versus?.difference;
   if (!d || !d.ci95 || !reference)
     return { verdict: "not seen", why: "fewer than two paired seeds: no interval" };

@@ -1,7 +1,10 @@
 import type { Generative } from "../../models/index.js";
+import { init } from "../../nn/index.js";
+import { Generator, noGrad } from "../../tensor/index.js";
 import { type JobOptions, jobTrainer, prepareJob } from "../job.js";
 import type { Example } from "../tasks.js";
 import { headOnlyTarget } from "../targets.js";
+import type { NamedParameter } from "../optimizer.js";
 import { type Trainer, TrainingError } from "../trainer.js";
 import type { Cell, CellKey, CurvePoint } from "./cells.js";
 import { exactMatch, type PromptCompletion, readPairs } from "./exact-match.js";
@@ -55,6 +58,7 @@ export async function runCell(
   const head = parseVariant(key.variant).kind === "head";
   const job = head ? { ...prepared, target: headOnlyTarget(prepared.model, task.head) } : prepared;
   const target = job.target;
+  if (task.freshHead) reseedHead(target.parameters(), task.head, key.seed);
   const trainer = jobTrainer(job, opts.train);
   const parameters = target.parameters().reduce((n, [, t]) => n + t.size, 0);
   const cell: Cell = {
@@ -140,4 +144,29 @@ function curve(trainer: Trainer): CurvePoint[] {
     losses = [];
   }
   return out;
+}
+
+/**
+ * Draws a fresh head anew for a seed, as torch.nn.Linear initialises one (kaiming-uniform weight,
+ * bias uniform in ±1/√fan_in): the loader draws the same fresh head in every run, so without this
+ * the seeds would not vary the head's start.
+ */
+export function reseedHead(parameters: NamedParameter[], head: readonly string[], seed: number): void {
+  const rng = new Generator(seed * 104729 + 17);
+  const inHead = (name: string): boolean =>
+    head.some((m) => name.startsWith(`${m}.`) || name.includes(`.${m}.`));
+  const fanIn = new Map<string, number>();
+  noGrad(() => {
+    for (const [name, t] of parameters) {
+      if (!inHead(name)) continue;
+      const module = name.slice(0, name.lastIndexOf("."));
+      if (name.endsWith(".weight")) {
+        init.kaimingUniform_(t, rng);
+        fanIn.set(module, t.shape[1] ?? 1);
+      } else if (name.endsWith(".bias")) {
+        const bound = 1 / Math.sqrt(fanIn.get(module) ?? t.size);
+        init.uniform_(t, rng, -bound, bound);
+      }
+    }
+  });
 }

@@ -11,4 +11,6 @@ export interface CompareTask {
   metric: CompareMetric;
   /** Modules trained in full beside every adapter (a classifier head: PEFT's modules_to_save for SEQ_CLS). */
   head: string[];
+  /** The head is not in the checkpoint (fresh): each seed draws it anew. */
+  freshHead?: boolean;
 }

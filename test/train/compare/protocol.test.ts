@@ -29,16 +29,17 @@ function fakeRunner(log: CellKey[], offset: Record<string, number>) {
     const peak = 0.8 - 0.05 * Math.abs(Math.log10(key.lr) + 2);
     const noise = [0, 0.004, -0.003, 0.002, -0.001][key.seed] ?? 0;
     const score = peak + (offset[key.variant] ?? 0) + noise;
+    const diverged = key.lr > 0.05 || key.variant === "hadamard";
     return {
       ...key,
       settings,
       parameters: key.variant === "condlora" ? 10 : 40,
-      validation: key.lr > 0.05 ? null : score,
-      test: key.lr > 0.05 ? null : score - 0.01,
+      validation: diverged ? null : score,
+      test: diverged ? null : score - 0.01,
       ranks: {},
       curve: [],
       seconds: 1,
-      error: key.lr > 0.05 ? "step 3: the loss is NaN" : null,
+      error: diverged ? "step 3: the loss is NaN" : null,
     };
   };
 }
@@ -119,7 +120,12 @@ describe("the comparison protocol", () => {
       new CellStore(tmp(), false),
       () => settings,
       fakeRunner([], offsets),
-      { variants: ["lora", ...Object.keys(offsets)], seeds: 5, lrs: [1e-3, 1e-2, 3e-2], extend: 0 },
+      {
+        variants: ["lora", ...Object.keys(offsets), "hadamard"],
+        seeds: 5,
+        lrs: [1e-3, 1e-2, 3e-2],
+        extend: 0,
+      },
     );
     const floor = (score: number) => [
       { name: "majority class", parameters: 0, validation: score, test: score },
@@ -138,6 +144,11 @@ describe("the comparison protocol", () => {
     assert.match(line(/MoSLoRA over LoRA/), /\*\*contradicted\*\*/);
     assert.match(line(/CondLoRA on par/), /\*\*held\*\*.*condlora .* \(10 params\)/);
     assert.match(line(/Additive LoRA over LoRA/), /\*\*not seen\*\*/);
+    assert.match(
+      line(/Hadamard-product/),
+      /\*\*not seen\*\*.*hadamard: step 3: the loss is NaN; hadamard diverged at every rate/,
+    );
+    assert.equal(report.rows.find((r) => r.variant === "hadamard")!.lr, null);
     const low = findings([taskReport("toy", "accuracy", runs, floor(0.9))]);
     assert.match(
       low.find((l) => /DoRA over/.test(l))!,

@@ -7,8 +7,10 @@ import {
   logisticLoss,
   logSpaced,
   pairedDifference,
+  reseedHead,
   summarize,
 } from "../../../src/train/index.js";
+import * as T from "../../../src/tensor/index.js";
 
 const ex = (ids: number[], label: number): Example => ({ ids: Int32Array.from(ids), label });
 
@@ -95,5 +97,29 @@ describe("baselines", () => {
       0,
     );
     assert.ok(w[0] > w[3] && w[4] > w[1], "each token's weight grows for its own class");
+  });
+});
+
+describe("a fresh head per seed", () => {
+  it("draws the head's weights and bias anew per seed, within nn.Linear's bounds, and nothing else", () => {
+    const params = (): [string, T.Tensor][] => [
+      ["score.modules_to_save.default.weight", T.zeros([3, 16])],
+      ["score.modules_to_save.default.bias", T.zeros([3])],
+      ["model.layers.0.self_attn.q_proj.lora_A.default.weight", T.zeros([2, 16])],
+    ];
+    const [a, b, again] = [params(), params(), params()];
+    reseedHead(a, ["score"], 0);
+    reseedHead(b, ["score"], 1);
+    reseedHead(again, ["score"], 0);
+    assert.deepEqual(a[0][1].toArray(), again[0][1].toArray(), "the same seed draws the same head");
+    assert.notDeepEqual(a[0][1].toArray(), b[0][1].toArray(), "another seed draws another head");
+    for (const [, t] of [a[0], a[1]]) {
+      const values = t.toArray() as number[];
+      assert.ok(values.some((v) => v !== 0) && values.every((v) => Math.abs(v) <= 1 / Math.sqrt(16)));
+    }
+    assert.ok(
+      (a[2][1].toArray() as number[]).every((v) => v === 0),
+      "adapter tensors are left alone",
+    );
   });
 });
