@@ -7,9 +7,6 @@ import {
   LayerStack,
   Linear,
   Module,
-  mergeHeads,
-  scaledDotProductAttention,
-  splitHeads,
 } from "../nn/index.js";
 import * as T from "../tensor/index.js";
 import type { DType, Tensor } from "../tensor/index.js";
@@ -77,11 +74,8 @@ class SelfAttention extends Module<{ query: Layer; key: Layer; value: Layer }> {
   }
 
   forward(x: Tensor, mask: Tensor | null): Tensor {
-    const heads = (name: "query" | "key" | "value"): Tensor =>
-      splitHeads(this.child(name).forward(x), this.c.numHeads);
-    return mergeHeads(
-      scaledDotProductAttention(heads("query"), heads("key"), heads("value"), { attentionMask: mask }),
-    );
+    const [q, k, v] = (["query", "key", "value"] as const).map((name) => this.child(name).forward(x));
+    return T.attention(q, k, v, { heads: this.c.numHeads, keyMask: mask });
   }
 }
 
