@@ -73,6 +73,25 @@ struct AttentionTile {
   }
 };
 
+// y[d] += Σ_i coef(i)·row(i)[d] over n rows, four rows per pass so y is loaded and stored a
+// quarter as often (these updates are bound by memory traffic, not arithmetic).
+template <typename T, typename Row, typename Coef>
+inline void accumulateRows(int64_t D, int64_t n, T* y, Row row, Coef coef) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const T a0 = coef(i), a1 = coef(i + 1), a2 = coef(i + 2), a3 = coef(i + 3);
+    const T *x0 = row(i), *x1 = row(i + 1), *x2 = row(i + 2), *x3 = row(i + 3);
+#pragma omp simd
+    for (int64_t d = 0; d < D; d++) y[d] += a0 * x0[d] + a1 * x1[d] + a2 * x2[d] + a3 * x3[d];
+  }
+  for (; i < n; i++) {
+    const T a = coef(i);
+    const T* x = row(i);
+#pragma omp simd
+    for (int64_t d = 0; d < D; d++) y[d] += a * x[d];
+  }
+}
+
 // Runs body(unit) for units 0..n-1 across threads, each thread with its own scratch from make().
 template <typename Make, typename Body>
 void attentionParallel(int64_t n, Make make, Body body) {
@@ -136,13 +155,8 @@ void attentionForward(const AttentionShape& s, const T* q, const T* k, const T* 
             T* o = w.o.data() + r * D;
             if (alpha != T(1))
               for (int64_t d = 0; d < D; d++) o[d] *= alpha;
-            for (int64_t c = 0; c < nc; c++) {
-              const T p = row[c];
-              if (p == T(0)) continue;
-              const T* vr = vRows + (j0 + c) * kvStride;
-#pragma omp simd
-              for (int64_t d = 0; d < D; d++) o[d] += p * vr[d];
-            }
+            accumulateRows(
+                D, nc, o, [&](int64_t c) { return vRows + (j0 + c) * kvStride; }, [&](int64_t c) { return row[c]; });
             w.l[r] = w.l[r] * alpha + sum;
             w.m[r] = mNew;
           }
@@ -224,31 +238,21 @@ void attentionBackward(const AttentionShape& s, const T* q, const T* k, const T*
                   dS[c] = p * (dS[c] - Dr) * scale;
                 }
               }
+              const T* qBlock = q + rowBase + i0 * qStride;
+              const T* gBlock = dOut + rowBase + i0 * qStride;
               for (int64_t c = 0; c < nc; c++) {
-                T* dkr = dkRows + (j0 + c) * kvStride;
-                T* dvr = dvRows + (j0 + c) * kvStride;
-                for (int64_t r = 0; r < nr; r++) {
-                  const T p = w.tile.S[r * kAttnCols + c], ds = w.dP[r * kAttnCols + c];
-                  if (p == T(0) && ds == T(0)) continue;
-                  const T* qr = q + rowBase + (i0 + r) * qStride;
-                  const T* gr = dOut + rowBase + (i0 + r) * qStride;
-#pragma omp simd
-                  for (int64_t d = 0; d < D; d++) {
-                    dvr[d] += p * gr[d];
-                    dkr[d] += ds * qr[d];
-                  }
-                }
+                // dv_j += Σ_r P[r][j]·dO_r and dk_j += Σ_r dS[r][j]·q_r
+                accumulateRows(
+                    D, nr, dvRows + (j0 + c) * kvStride, [&](int64_t r) { return gBlock + r * qStride; },
+                    [&](int64_t r) { return w.tile.S[r * kAttnCols + c]; });
+                accumulateRows(
+                    D, nr, dkRows + (j0 + c) * kvStride, [&](int64_t r) { return qBlock + r * qStride; },
+                    [&](int64_t r) { return w.dP[r * kAttnCols + c]; });
               }
-              for (int64_t r = 0; r < nr; r++) {
-                T* acc = w.dqAcc.data() + r * D;
-                for (int64_t c = 0; c < nc; c++) {
-                  const T ds = w.dP[r * kAttnCols + c];
-                  if (ds == T(0)) continue;
-                  const T* kr = kRows + (j0 + c) * kvStride;
-#pragma omp simd
-                  for (int64_t d = 0; d < D; d++) acc[d] += ds * kr[d];
-                }
-              }
+              for (int64_t r = 0; r < nr; r++)  // dq_r += Σ_j dS[r][j]·k_j
+                accumulateRows(
+                    D, nc, w.dqAcc.data() + r * D, [&](int64_t c) { return kRows + (j0 + c) * kvStride; },
+                    [&](int64_t c) { return w.dP[r * kAttnCols + c]; });
             }
             for (int64_t r = 0; r < nr; r++)
               std::copy(w.dqAcc.data() + r * D, w.dqAcc.data() + (r + 1) * D, dq + rowBase + (i0 + r) * qStride);
