@@ -9,7 +9,7 @@ import {
 } from "../io/index.js";
 import { type DType, formatShape, noGrad, type Tensor } from "../tensor/index.js";
 import { ConfigReader } from "./hf-config.js";
-import { type BertConfig, BertFamilyModel, bertConfigFrom } from "./bert.js";
+import { type BertConfig, bertConfigFrom, BertForSequenceClassification, BertModel } from "./bert.js";
 import { Gpt2LMHeadModel, gpt2ConfigFrom } from "./gpt2.js";
 import {
   type LlamaConfig,
@@ -57,7 +57,7 @@ const bertFamily = (flavor: BertConfig["flavor"]): [string, Architecture][] => {
       `${prefix}Model`,
       {
         modelType: flavor,
-        build: (c, d) => new BertFamilyModel(bertConfigFrom(c, flavor), "encoder", d),
+        build: (c, d) => new BertModel(bertConfigFrom(c, flavor), d),
         classifier: `${prefix}ForSequenceClassification`,
       },
     ],
@@ -65,7 +65,7 @@ const bertFamily = (flavor: BertConfig["flavor"]): [string, Architecture][] => {
       `${prefix}ForSequenceClassification`,
       {
         modelType: flavor,
-        build: (c, d) => new BertFamilyModel(bertConfigFrom(c, flavor), "classification", d),
+        build: (c, d) => new BertForSequenceClassification(bertConfigFrom(c, flavor), d),
       },
     ],
   ];

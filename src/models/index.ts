@@ -1,4 +1,4 @@
-export { type BertConfig, BertFamilyModel, type EncoderInput } from "./bert.js";
+export { type BertConfig, BertForSequenceClassification, BertModel, type EncoderInput } from "./bert.js";
 export { type CausalLM, type DecoderInput, isCausalLM, KvCache } from "./causal-lm.js";
 export { type GenerateOptions, type Generative, generate } from "./generate.js";
 export { Gpt2LMHeadModel } from "./gpt2.js";
@@ -11,7 +11,7 @@ export {
   supportedArchitectures,
 } from "./hf.js";
 export { type LlamaConfig, LlamaForCausalLM, LlamaForSequenceClassification } from "./llama.js";
-export { PretrainedModel } from "./pretrained.js";
+export { PretrainedModel, type TaskInput } from "./pretrained.js";
 export { type ChatMessage, HFTokenizer } from "./tokenizer.js";
 export { ConfigReader } from "./hf-config.js";
 export { gpt2ConfigFrom } from "./gpt2.js";
