@@ -92,7 +92,12 @@ export class PeftModel<M extends Module = Module> {
       wrapModule(this.model, path).add(name, adapter, config.dropout, config.seed + i + 1),
     );
     for (const t of shared.values()) t.requireGrad();
-    this.configs.set(name, config);
+    // As PEFT: "all-linear" is kept as the names it resolved to (each module's last path part).
+    const resolved = [...new Set(paths.map((p) => p.slice(p.lastIndexOf(".") + 1)))];
+    this.configs.set(
+      name,
+      config.targetModules === "all-linear" ? { ...config, targetModules: resolved } : config,
+    );
     this.shared.set(name, shared);
     if (initShared) this.initShared.set(name, initShared);
     for (const path of this.savedModulePaths(config)) {

@@ -189,6 +189,23 @@ describe("PeftModel", () => {
     assert.deepEqual(saved(["score", "classifier"]).saved, [], "PEFT's SEQ_CLS head names may match nothing");
   });
 
+  it("saves all-linear as the module names it resolved to, and a model card that says how to load the folder", () => {
+    const peft = getPeftModel(smallDecoder(), { targetModules: "all-linear", method: "moslora" });
+    const dir = tmp();
+    peft.save(dir);
+    const config = JSON.parse(readFileSync(join(dir, "adapter_config.json"), "utf8"));
+    const names = peft.layers().map(([p]) => p.slice(p.lastIndexOf(".") + 1));
+    assert.deepEqual([...config.target_modules].sort(), [...new Set(names)].sort());
+    assert.ok(!config.target_modules.includes("lm_head"));
+    const card = readFileSync(join(dir, "README.md"), "utf8");
+    assert.match(card, /^---\nlibrary_name: morelora\n/);
+    assert.match(card, /PEFT cannot load this folder: `MORELORA_MOSLORA`/);
+    assert.match(card, /morelora merge --base BASE --adapter DIR --out merged\//);
+    const lora = tmp();
+    getPeftModel(smallDecoder(), { targetModules: ["q_proj"] }).save(lora);
+    assert.match(readFileSync(join(lora, "README.md"), "utf8"), /PEFT loads this folder as it is/);
+  });
+
   it("refuses the layer selections PEFT refuses, with the reason", () => {
     for (const [config, pattern] of [
       [

@@ -13,15 +13,12 @@ import { formatShape, noGrad, type Tensor } from "../../tensor/index.js";
 import type { AdapterConfig } from "../config.js";
 import { fromPeftConfig, peftTypeOf, toPeftConfig } from "./config.js";
 import type { BaseKind } from "../view.js";
+import { modelCard } from "./model-card.js";
 import { PREFIX } from "./names.js";
 
 /** An adapter folder as PEFT writes it (docs/adapter-format.md). */
 export const CONFIG_FILE = "adapter_config.json";
 export const WEIGHTS_FILE = "adapter_model.safetensors";
-
-const modelCard = (c: AdapterConfig, kinds: readonly BaseKind[]): string =>
-  `---\nlibrary_name: morelora\n---\n\n# ${c.method} adapter\n\nWritten by morelora: ${peftTypeOf(c, kinds)}, r = ${c.r}, alpha = ${c.alpha}, ` +
-  `targets ${JSON.stringify(c.targetModules)}.\n`;
 
 /**
  * Writes an adapter folder: adapter_config.json, adapter_model.safetensors (tensors by their names
@@ -38,7 +35,7 @@ export function writeAdapterFolder(
   makeDir(dir);
   saveSafetensors(joinPath(dir, WEIGHTS_FILE), tensors, { format: "pt" });
   writeJsonFile(joinPath(dir, CONFIG_FILE), toPeftConfig(config, kinds, { baseModel }));
-  writeTextFile(joinPath(dir, "README.md"), modelCard(config, kinds));
+  writeTextFile(joinPath(dir, "README.md"), modelCard(config, peftTypeOf(config, kinds), baseModel));
 }
 
 export interface AdapterFolder {
