@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { PeftModel } from "../adapters/index.js";
 import { generate, type Generative, HFTokenizer, loadModel } from "../models/index.js";
 import { positiveInt } from "./args.js";
+import { slowProgress } from "./progress.js";
 
 function probability(flag: string) {
   return (value: string): number => {
@@ -46,7 +47,9 @@ export function registerGenerate(program: Command): void {
     .option("--chat", "wrap the prompt in the tokenizer's chat template as a user message")
     .action((opts: GenerateFlags) => {
       const tokenizer = HFTokenizer.load(opts.model);
-      const model = loadModel(opts.model);
+      // Only a terminal gets the loading bar: stdout carries the generated text.
+      const loading = slowProgress("load", { quiet: !process.stderr.isTTY, unit: "tensors" });
+      const model = loadModel(opts.model, { onProgress: (done, total) => loading.update(done, total) });
       if (!("newCache" in model))
         throw new Error(`--model: ${model.architecture} is not a causal language model`);
       if (opts.adapter) PeftModel.load(model, opts.adapter);

@@ -5,7 +5,7 @@ import { coretypeWarning } from "../backend/native.js";
 import { type LogEntry, trainJob } from "../train/index.js";
 import { addJobOptions, resolveOptions, toJobOptions } from "./job-options.js";
 import { lineChartSvg } from "./plot.js";
-import { type Progress, progress } from "./progress.js";
+import { type Progress, progress, slowProgress } from "./progress.js";
 
 const show = (r: Record<string, number | undefined> | null): string =>
   r
@@ -44,7 +44,11 @@ export function registerTrain(program: Command): void {
     if (warning && !quiet) console.warn(warning);
     if (job.train.outDir) mkdirSync(job.train.outDir, { recursive: true });
     const shown: { bar: Progress | null } = { bar: null };
+    const loading = slowProgress("load", { quiet, unit: "tensors" });
+    const evaluating = slowProgress("eval", { quiet });
     const result = await trainJob(job, {
+      onLoadTensor: (done, total) => loading.update(done, total),
+      onEvalBatch: (done, total) => evaluating.update(done, total),
       onStep: (step, total, loss) => {
         shown.bar ??= progress("train", total, { quiet });
         shown.bar.update(step, { loss: loss.toFixed(4) });

@@ -110,10 +110,16 @@ export function buildModel(
  * Loads a HuggingFace model folder (config.json and model.safetensors or a sharded index) from
  * disk; nothing is fetched. Tensors are read one at a time into the model (bf16/f16 upcast), so
  * peak memory is the model plus its largest tensor. Missing or misshapen tensors are errors.
+ * onProgress hears the tensors loaded so far out of the model's.
  */
 export function loadModel(
   dir: string,
-  { dtype = "float32" as DType, warn = console.warn, config = {} as Record<string, unknown> } = {},
+  {
+    dtype = "float32" as DType,
+    warn = console.warn,
+    config = {} as Record<string, unknown>,
+    onProgress = undefined as ((done: number, total: number) => void) | undefined,
+  } = {},
 ): PretrainedModel {
   const configFile = joinPath(dir, "config.json");
   // config overrides fields of config.json, e.g. architectures and id2label to load a causal LM as a classifier.
@@ -138,6 +144,7 @@ export function loadModel(
           }
           target.data.set(file.read(stored).data);
           seen.add(name);
+          onProgress?.(seen.size, own.size);
         }
       } finally {
         file.close();

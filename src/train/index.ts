@@ -42,6 +42,7 @@ export {
   assembleJob,
   evalJob,
   type JobData,
+  type JobHooks,
   type JobOptions,
   type JobResult,
   jobTrainer,

@@ -98,9 +98,23 @@ export function assembleJob(
   return { model, peft, tokenizer, target: adapterTarget(peft), ...data };
 }
 
+/** What a job tells as it goes: the trainer's hooks, and the loading of the model. */
+export interface JobHooks extends TrainerHooks {
+  /** After each tensor read from the model's files. */
+  onLoadTensor?(done: number, total: number): void;
+}
+
 /** Loads the model, tokenizer and data files, and wraps the model for training. */
-export async function prepareJob(opts: JobOptions, cache?: Map<string, Example[]>): Promise<PreparedJob> {
-  const model = loadModel(opts.model, { config: opts.modelConfig, warn: () => {} });
+export async function prepareJob(
+  opts: JobOptions,
+  cache?: Map<string, Example[]>,
+  hooks: JobHooks = {},
+): Promise<PreparedJob> {
+  const model = loadModel(opts.model, {
+    config: opts.modelConfig,
+    warn: () => {},
+    onProgress: hooks.onLoadTensor,
+  });
   model.gradientCheckpointing(opts.gradCheckpoint ?? false);
   const tokenizer = HFTokenizer.load(opts.model);
   const data = taskData(opts, model);
@@ -156,8 +170,8 @@ export interface JobResult {
 }
 
 /** Trains as told, evaluating before and after; writes out/adapter (or out/model) at the end. */
-export async function trainJob(opts: JobOptions, hooks: TrainerHooks = {}): Promise<JobResult> {
-  const job = await prepareJob(opts);
+export async function trainJob(opts: JobOptions, hooks: JobHooks = {}): Promise<JobResult> {
+  const job = await prepareJob(opts, undefined, hooks);
   const trainer = jobTrainer(job, opts.train, hooks);
   if (opts.resume) trainer.resume(opts.resume);
   const before = job.validation.length && !opts.resume ? trainer.evaluate(job.validation) : null;
@@ -170,8 +184,11 @@ export async function trainJob(opts: JobOptions, hooks: TrainerHooks = {}): Prom
 }
 
 /** Evaluates a model (with an adapter folder, if given) on a data file. */
-export async function evalJob(opts: JobOptions & { adapterDir?: string | null }): Promise<EvalResult> {
-  const model = loadModel(opts.model, { config: opts.modelConfig });
+export async function evalJob(
+  opts: JobOptions & { adapterDir?: string | null },
+  hooks: JobHooks = {},
+): Promise<EvalResult> {
+  const model = loadModel(opts.model, { config: opts.modelConfig, onProgress: hooks.onLoadTensor });
   const tokenizer = HFTokenizer.load(opts.model);
   const data = taskData(opts, model);
   const examples = await loadExamples(opts.data, tokenizer, data);
@@ -182,6 +199,7 @@ export async function evalJob(opts: JobOptions & { adapterDir?: string | null })
     train: examples,
     config: { batchSize: opts.train.batchSize ?? 8 },
     padId: tokenizer.padId,
+    hooks,
     numClasses: data.kind === "classification" ? data.labels.length : 0,
   });
   return trainer.evaluate(examples);
