@@ -253,6 +253,12 @@ const OPTIONS: { flag: string; key: string; help: string; parse?: Parse; def?: u
       train: true,
     },
     {
+      flag: "--float32-weights",
+      key: "float32Weights",
+      help: "load bf16/f16 weights as float32 (default: frozen matrices stay in the file's precision)",
+      def: false,
+    },
+    {
       flag: "--grad-checkpoint",
       key: "gradCheckpoint",
       help: "recompute each transformer block in the backward (less memory, ~1/3 more compute)",
@@ -336,6 +342,7 @@ export function toJobOptions(o: Record<string, unknown>): JobOptions {
       "pack",
       "full",
       "gradCheckpoint",
+      "float32Weights",
       "resume",
       "modelConfig",
     ]) as unknown as JobOptions),

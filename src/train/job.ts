@@ -31,6 +31,8 @@ export interface JobOptions {
   full: boolean;
   /** Recompute each transformer block in the backward instead of keeping its activations. */
   gradCheckpoint?: boolean;
+  /** Load bf16/f16 weight matrices as float32 instead of keeping them in half precision (docs/memory.md). */
+  float32Weights?: boolean;
   adapter: Omit<AdapterConfigInput, "seed">;
   train: Partial<TrainConfig>;
   /** A checkpoint folder to continue from. */
@@ -114,6 +116,7 @@ export async function prepareJob(
     config: opts.modelConfig,
     warn: () => {},
     onProgress: hooks.onLoadTensor,
+    halfWeights: !opts.float32Weights,
   });
   model.gradientCheckpointing(opts.gradCheckpoint ?? false);
   const tokenizer = HFTokenizer.load(opts.model);
@@ -188,7 +191,11 @@ export async function evalJob(
   opts: JobOptions & { adapterDir?: string | null },
   hooks: JobHooks = {},
 ): Promise<EvalResult> {
-  const model = loadModel(opts.model, { config: opts.modelConfig, onProgress: hooks.onLoadTensor });
+  const model = loadModel(opts.model, {
+    config: opts.modelConfig,
+    onProgress: hooks.onLoadTensor,
+    halfWeights: !opts.float32Weights,
+  });
   const tokenizer = HFTokenizer.load(opts.model);
   const data = taskData(opts, model);
   const examples = await loadExamples(opts.data, tokenizer, data);

@@ -31,7 +31,7 @@ export function adapterTarget(peft: PeftModel): TrainTarget {
 
 /** Full fine-tuning: every parameter trains; checkpoints hold the whole model as an HF folder. */
 export function fullModelTarget(model: PretrainedModel): TrainTarget {
-  model.requiresGrad(true);
+  model.widenHalves().requiresGrad(true);
   return {
     forward: (batch: Batch) =>
       (model as unknown as TaskModel).forward(batch.ids, { attentionMask: batch.attentionMask }),
