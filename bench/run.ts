@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { arch, cpus } from "node:os";
 import { getBackend } from "../src/backend/index.js";
-import { coretypeWarning, nativeInfo, setNativeThreads } from "../src/backend/native.js";
+import { coretypeWarning, gemmLabel, nativeInfo, setNativeThreads } from "../src/backend/native.js";
 import { countGemmFlops, medianMs, peakRssMb } from "./measure.js";
 import { gemmGflops, gemmWorkload } from "./workloads/gemm.js";
 import { LLAMA_BENCH, llamaAdapterStep } from "./workloads/llama-adapter.js";
@@ -88,17 +88,19 @@ function main(): void {
   const warning = argv.includes("--no-context") ? null : coretypeWarning();
   if (warning) console.warn(warning);
   const info = nativeInfo();
+  const native = getBackend().name === "native";
   const context = {
     backend: getBackend().name,
-    threads: getBackend().name === "native" ? (info?.threads ?? 1) : 1,
-    blas: getBackend().name === "native" ? (info?.blas ?? "none") : "none",
+    threads: native ? (info?.threads ?? 1) : 1,
+    blas: native ? (info?.blas ?? "none") : "none",
+    gemm: native ? (info?.gemm ?? "-") : "typescript",
     coretype: getBackend().name === "native" ? info?.coretype || "-" : "-",
     machine: `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, ${arch()}`,
   };
   if (!json && !argv.includes("--no-context"))
     console.log(
-      Object.entries(context)
-        .map(([k, v]) => `${k}: ${v}`)
+      [native ? gemmLabel() : "BLAS: none (TypeScript backend)", ...Object.entries(context)]
+        .map((e) => (typeof e === "string" ? e : `${e[0]}: ${e[1]}`))
         .join("\n"),
     );
   // The GEMM floor of a workload: its matmul FLOPs at the rate this process reaches at 1024³.

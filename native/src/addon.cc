@@ -16,7 +16,7 @@
 #include <malloc.h>
 #endif
 
-#if defined(MORELORA_HAVE_CBLAS) && defined(MORELORA_OPENBLAS)
+#ifdef MORELORA_OPENBLAS
 extern "C" {
 void openblas_set_num_threads(int);
 int openblas_get_num_threads(void);
@@ -313,30 +313,45 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 #ifdef _OPENMP
   omp_set_num_threads(n);
 #endif
-#if defined(MORELORA_HAVE_CBLAS) && defined(MORELORA_OPENBLAS)
+#ifdef MORELORA_OPENBLAS
   openblas_set_num_threads(n);
 #endif
   return info.Env().Undefined();
 }
 
+// The BLAS linked at build time ("builtin" when none), the GEMM in use ("blas" or a built-in
+// one's name) and the built-in GEMMs this CPU can run.
 Napi::Value Info(const Napi::CallbackInfo& info) {
   auto o = Napi::Object::New(info.Env());
-#if defined(MORELORA_HAVE_CBLAS) && defined(MORELORA_OPENBLAS)
+#if defined(MORELORA_OPENBLAS)
   o.Set("blas", "openblas");
   o.Set("coretype", openblas_get_corename());
-#elif defined(MORELORA_HAVE_CBLAS)
-  o.Set("blas", "cblas");
+#elif defined(MORELORA_ACCELERATE)
+  o.Set("blas", "accelerate");
+  o.Set("coretype", "");
+#elif defined(MORELORA_BLIS)
+  o.Set("blas", "blis");
   o.Set("coretype", "");
 #else
   o.Set("blas", "builtin");
   o.Set("coretype", "");
 #endif
+  o.Set("gemm", activeGemm() ? activeGemm()->name : "blas");
+  auto kernels = Napi::Array::New(info.Env());
+  for (const BuiltinGemm* g : builtinGemms()) kernels.Set(kernels.Length(), g->name);
+  o.Set("builtinGemms", kernels);
 #ifdef _OPENMP
   o.Set("threads", omp_get_max_threads());
 #else
   o.Set("threads", 1);
 #endif
   return o;
+}
+
+Napi::Value SetGemm(const Napi::CallbackInfo& info) {
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  if (!setGemm(name.c_str())) throw Napi::RangeError::New(info.Env(), "setGemm: no GEMM \"" + name + "\" in this build");
+  return info.Env().Undefined();
 }
 
 // Training allocates and frees the same large activation buffers every step. glibc serves large
@@ -379,6 +394,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("adamw", Napi::Function::New(env, AdamW));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("setGemm", Napi::Function::New(env, SetGemm));
   return exports;
 }
 

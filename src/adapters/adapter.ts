@@ -7,7 +7,7 @@ import type { SharedTensors } from "./context.js";
 /**
  * One adapter on one module: the method, its tensors and, for MoreLoRA's "better" init, a frozen
  * twin built from copies of the initial tensors whose update is subtracted, so that the model
- * starts exactly at W0 (W0 − ΔW(θ0) + ΔW(θ), methods.md §1.4) without touching the base weights.
+ * starts exactly at W0 (W0 − ΔW(θ0) + ΔW(θ), docs/methods.md §1.4) without touching the base weights.
  */
 export class ModuleAdapter {
   readonly instance: MethodInstance;

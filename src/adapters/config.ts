@@ -1,22 +1,20 @@
-export const METHOD_NAMES = [
-  "lora",
-  "dora",
-  "moslora",
-  "condlora",
-  "dylora",
-  "additive",
-  "hadamard",
-  "hadamard-add",
-  "loha",
-] as const;
-export type MethodName = (typeof METHOD_NAMES)[number];
+import type { MethodOption } from "./method.js";
+import { methodNamed, optionTable } from "./methods/index.js";
+
 export type BiasMode = "none" | "all" | "lora_only";
 export type InitMode = "default" | "gaussian" | "better";
-export type Activation = "none" | "tanh" | "sigmoid";
 
-/** A complete adapter configuration (methods.md §8 names the fields). */
-export interface AdapterConfig {
-  method: MethodName;
+/**
+ * The options methods declare for themselves: each method file adds its keys here (a TypeScript
+ * module augmentation) next to the option's schema, so the method owns both.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface MethodOptions {}
+
+/** A complete adapter configuration (docs/methods.md names the fields): the common fields and every method's options. */
+export interface AdapterConfig extends MethodOptions {
+  /** A registered method's name (methods/index.ts). */
+  method: string;
   r: number;
   alpha: number;
   /** Dropout on the adapter path's input only (PEFT's placement). */
@@ -38,40 +36,60 @@ export interface AdapterConfig {
   init: InitMode;
   /** Seed of the initial values and of dropout masks. */
   seed: number;
-  /** Hadamard and Hadamard-Add: the number of factors the rank budget r is split into. */
-  k: number;
-  /** Hadamard: the activation applied to each factor product before the Hadamard product. */
-  activation: Activation;
-  /** MoSLoRA: the r×r mixer's initial values. */
-  mixerInit: "kaiming" | "orthogonal";
-  /** DyLoRA: only the newest sampled rank component learns each step (the reference code's mode). */
-  dyloraFrozen: boolean;
-  /** DyLoRA: the rank used outside training (eval, merge, save); null means r. */
-  dyloraRank: number | null;
 }
 
 export type AdapterConfigInput = Partial<AdapterConfig> & Pick<AdapterConfig, "targetModules">;
 
-export const DEFAULT_CONFIG: Omit<AdapterConfig, "targetModules"> = {
-  method: "lora",
-  r: 8,
-  alpha: 8,
-  dropout: 0,
-  layersToTransform: null,
-  layersPattern: null,
-  modulesToSave: [],
-  bias: "none",
-  rankPattern: {},
-  alphaPattern: {},
-  useRslora: false,
-  init: "default",
-  seed: 0,
-  k: 2,
-  activation: "none",
-  mixerInit: "kaiming",
-  dyloraFrozen: true,
-  dyloraRank: null,
-};
+/** Every default: the fields every method shares, and each registered method's options. */
+export function defaultConfig(): Omit<AdapterConfig, "targetModules"> {
+  const common: Omit<AdapterConfig, "targetModules" | keyof MethodOptions> = {
+    method: "lora",
+    r: 8,
+    alpha: 8,
+    dropout: 0,
+    layersToTransform: null,
+    layersPattern: null,
+    modulesToSave: [],
+    bias: "none",
+    rankPattern: {},
+    alphaPattern: {},
+    useRslora: false,
+    init: "default",
+    seed: 0,
+  };
+  const options = Object.fromEntries(
+    optionTable().map((o) => [o.key, o.default]),
+  ) as unknown as MethodOptions;
+  return { ...common, ...options };
+}
+
+/** Checks a method option's value against its schema; the error names the key and what was expected. */
+export function checkOption(option: MethodOption, value: unknown): unknown {
+  if (value === null && option.nullable) return null;
+  const fail = (expected: string): never => {
+    throw new Error(`adapter config "${option.key}": expected ${expected}, got ${JSON.stringify(value)}`);
+  };
+  const min = option.min;
+  switch (option.type) {
+    case "boolean":
+      if (typeof value !== "boolean") fail("true or false");
+      break;
+    case "string":
+      if (option.values && !option.values.includes(value as string))
+        fail(`one of ${option.values.join(", ")}`);
+      else if (typeof value !== "string") fail("a string");
+      break;
+    case "integer":
+      if (!Number.isInteger(value) || (min !== undefined && (value as number) < min))
+        fail(min === 1 ? "a positive integer" : min === undefined ? "an integer" : `an integer ≥ ${min}`);
+      break;
+    case "number":
+      if (typeof value !== "number" || !Number.isFinite(value) || (min !== undefined && value < min))
+        fail(min === undefined ? "a number" : `a number ≥ ${min}`);
+      break;
+  }
+  return value;
+}
 
 function oneOf<V extends string>(key: string, value: unknown, allowed: readonly V[]): V {
   if (!allowed.includes(value as V)) {
@@ -118,19 +136,25 @@ function numberMap(
 
 /** Fills defaults and checks every field, naming the field and what was expected on error. */
 export function resolveConfig(input: AdapterConfigInput): AdapterConfig {
-  const known = new Set([...Object.keys(DEFAULT_CONFIG), "targetModules"]);
+  const defaults = defaultConfig();
+  const known = new Set([...Object.keys(defaults), "targetModules"]);
   for (const key of Object.keys(input)) {
     if (!known.has(key))
       throw new Error(`adapter config: unknown field "${key}" (fields: ${[...known].join(", ")})`);
   }
-  const c = { ...DEFAULT_CONFIG, ...input } as AdapterConfig;
+  const c = { ...defaults, ...input } as AdapterConfig;
   const targets = c.targetModules;
   if (typeof targets !== "string") stringList("targetModules", targets);
   if (Array.isArray(targets) && targets.length === 0)
     throw new Error(`adapter config "targetModules": the list is empty`);
+  const method = methodNamed(c.method).name;
+  const options = Object.fromEntries(
+    optionTable().map((o) => [o.key, checkOption(o, (c as unknown as Record<string, unknown>)[o.key])]),
+  );
   const config: AdapterConfig = {
     ...c,
-    method: oneOf("method", c.method, METHOD_NAMES),
+    ...options,
+    method,
     r: positiveInt("r", c.r),
     alpha: finite("alpha", c.alpha),
     dropout: finite("dropout", c.dropout),
@@ -155,17 +179,11 @@ export function resolveConfig(input: AdapterConfigInput): AdapterConfig {
     alphaPattern: numberMap("alphaPattern", c.alphaPattern, finite),
     init: oneOf("init", c.init, ["default", "gaussian", "better"] as const),
     seed: finite("seed", c.seed),
-    k: positiveInt("k", c.k),
-    activation: oneOf("activation", c.activation, ["none", "tanh", "sigmoid"] as const),
-    mixerInit: oneOf("mixerInit", c.mixerInit, ["kaiming", "orthogonal"] as const),
-    dyloraRank: c.dyloraRank === null ? null : positiveInt("dyloraRank", c.dyloraRank),
   };
   if (config.dropout < 0 || config.dropout >= 1) {
     throw new Error(`adapter config "dropout": expected a value in [0, 1), got ${config.dropout}`);
   }
   if (typeof config.useRslora !== "boolean")
     throw new Error(`adapter config "useRslora": expected true or false`);
-  if (typeof config.dyloraFrozen !== "boolean")
-    throw new Error(`adapter config "dyloraFrozen": expected true or false`);
   return config;
 }

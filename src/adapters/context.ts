@@ -1,6 +1,6 @@
 import type { DType, Generator, Tensor } from "../tensor/index.js";
 import type { AdapterConfig } from "./config.js";
-import type { MethodContext } from "./method.js";
+import type { AdapterMethod, MethodContext } from "./method.js";
 import type { WeightView } from "./view.js";
 
 /** PEFT's pattern rule: a key matches a module path when the path ends with it (as a regex, after a dot). */
@@ -23,6 +23,13 @@ export function moduleScaling(
 
 /** Tensors shared across modules (CondLoRA's maps), keyed "<module type>.<name>". */
 export type SharedTensors = Map<string, Tensor>;
+
+/** A shared tensor's name in the model's trainable parameters and the adapter file: "<sharedPrefix>.<key>". */
+export function sharedTensorPath(method: AdapterMethod, key: string): string {
+  if (!method.sharedPrefix)
+    throw new Error(`method "${method.name}" shares tensors across modules but declares no sharedPrefix`);
+  return `${method.sharedPrefix}.${key}`;
+}
 
 export function makeContext(args: {
   view: WeightView;

@@ -1,20 +1,31 @@
 export {
-  type Activation,
   type AdapterConfig,
   type AdapterConfigInput,
   type BiasMode,
-  DEFAULT_CONFIG,
+  defaultConfig,
   type InitMode,
-  METHOD_NAMES,
-  type MethodName,
+  type MethodOptions,
   resolveConfig,
 } from "./config.js";
 export { type Delta, denseDelta } from "./delta.js";
-export { adapterTensors, readAdapterFolder } from "./format.js";
+export { readAdapterFolder } from "./peft/folder.js";
+export { type AdapterSummary, inspectAdapter } from "./peft/inspect.js";
+export { mergeAdapterFolder } from "./peft/merge.js";
 export { AdapterLayer } from "./layer.js";
 export { ModulesToSaveLayer } from "./saved-modules.js";
-export type { AdapterMethod, InitKind, MethodContext, MethodInstance } from "./method.js";
-export { METHODS } from "./methods/index.js";
-export { fromPeftConfig, peftTypeOf, toPeftConfig } from "./peft-config.js";
+export type {
+  AdapterMethod,
+  InitKind,
+  MethodContext,
+  MethodInstance,
+  MethodOption,
+  ModuleShape,
+  PeftMapping,
+  TrainingAdapter,
+  TrainingHooks,
+} from "./method.js";
+export { allMethods, methodNamed, methodNames, optionTable, registerMethod } from "./methods/index.js";
+export type { Activation } from "./methods/hadamard-product.js";
+export { fromPeftConfig, peftTypeOf, toPeftConfig } from "./peft/config.js";
 export { getPeftModel, PeftModel, type TrainableSummary } from "./peft-model.js";
 export { WeightView } from "./view.js";

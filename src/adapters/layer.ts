@@ -67,6 +67,11 @@ export class AdapterLayer extends Module {
     return this.entries.get(name)?.adapter;
   }
 
+  /** The generator of an adapter's dropout masks (its state is saved in training checkpoints). */
+  dropoutGenerator(name: string): Generator | undefined {
+    return this.entries.get(name)?.rng;
+  }
+
   get adapterNames(): string[] {
     return [...this.entries.keys()];
   }

@@ -1,19 +1,21 @@
 import type { Module } from "../nn/index.js";
-import * as T from "../tensor/index.js";
-import { Generator, noGrad, type Tensor } from "../tensor/index.js";
+import { Generator, type Tensor } from "../tensor/index.js";
 import { ModuleAdapter } from "./adapter.js";
 import { type AdapterConfig, type AdapterConfigInput, resolveConfig } from "./config.js";
-import { makeContext, type SharedTensors } from "./context.js";
-import { assignAdapterTensors, readAdapterFolder, saveAdapter } from "./format.js";
+import { makeContext, type SharedTensors, sharedTensorPath } from "./context.js";
+import { assignAdapterTensors, readAdapterFolder, writeAdapterFolder } from "./peft/folder.js";
+import { INIT_PART, PREFIX } from "./peft/names.js";
 import { findTargets, replaceAt, wrapModule } from "./inject.js";
 import { AdapterLayer } from "./layer.js";
-import { METHODS } from "./methods/index.js";
+import type { TrainingAdapter } from "./method.js";
+import { methodNamed } from "./methods/index.js";
+import { combineLoraAdapters } from "./methods/lora-combine.js";
 import { ModulesToSaveLayer } from "./saved-modules.js";
 
 export interface TrainableSummary {
   trainable: number;
   total: number;
-  /** Trainable values per module path (shared maps under "condlora.<type>"). */
+  /** Trainable values per module path (shared maps under "<sharedPrefix>.<type>", e.g. "condlora.q_proj"). */
   perModule: Map<string, number>;
 }
 
@@ -28,6 +30,8 @@ export class PeftModel<M extends Module = Module> {
   private readonly initShared = new Map<string, SharedTensors>();
   private active: string | null = null;
   private unloaded = false;
+  /** Written to adapter_config.json's base_model_name_or_path (train records the model folder). */
+  baseModelNameOrPath: string | null = null;
 
   constructor(readonly model: M) {
     model.requiresGrad(false);
@@ -58,7 +62,7 @@ export class PeftModel<M extends Module = Module> {
     this.live();
     if (this.configs.has(name)) throw new Error(`adapter "${name}" already exists`);
     const config = resolveConfig(input);
-    const method = METHODS[config.method];
+    const method = methodNamed(config.method);
     const paths = findTargets(this.model, config);
     const shared: SharedTensors = new Map();
     const initShared = config.init === "better" ? new Map<string, Tensor>() : null;
@@ -185,13 +189,13 @@ export class PeftModel<M extends Module = Module> {
     }
   }
 
-  /** Trainable tensors by name: adapter parameters in PEFT's naming, shared maps as "condlora.<type>.<name>". */
+  /** Trainable tensors by name: adapter parameters in PEFT's naming, shared maps as "<sharedPrefix>.<type>.<name>". */
   trainableParameters(): [string, Tensor][] {
     const own = this.model.namedParameters().filter(([, t]) => t.requiresGrad);
-    const shared = [...(this.shared.get(this.active ?? "") ?? new Map<string, Tensor>())].map(
-      ([k, t]): [string, Tensor] => [`condlora.${k}`, t],
-    );
-    return [...own, ...shared];
+    const shared = this.active === null ? new Map<string, Tensor>() : this.sharedTensors(this.active);
+    const method = this.active === null ? null : methodNamed(this.config().method);
+    const named = [...shared].map(([k, t]): [string, Tensor] => [sharedTensorPath(method!, k), t]);
+    return [...own, ...named];
   }
 
   trainableSummary(): TrainableSummary {
@@ -218,13 +222,25 @@ export class PeftModel<M extends Module = Module> {
     return line;
   }
 
-  /** DyLoRA: the rank every module uses from now on (eval, merge, save), all components learning. */
+  /** Whether a trainable parameter is one its method exempts from weight decay (DoRA's magnitudes). */
+  noWeightDecay(name: string): boolean {
+    return this.active !== null && Boolean(methodNamed(this.config().method).noWeightDecay?.test(name));
+  }
+
+  /** Whether the active adapter's rank can change (DyLoRA): setRank then applies. */
+  rankVaries(): boolean {
+    return Boolean(methodNamed(this.config().method).rankOption);
+  }
+
+  /** Methods whose rank varies (DyLoRA): the rank every module uses from now on (eval, merge, save), all components learning. */
   setRank(rank: number): void {
     const name = this.requireActive();
+    const config = this.config(name);
+    const option = methodNamed(config.method).rankOption;
+    if (!option) throw new Error(`setRank: a ${config.method} adapter has a fixed rank`);
     this.applyRank(rank, false);
     // An explicitly set rank is the one saved and merged; sampled ranks are training state.
-    if (this.config(name).method === "dylora")
-      this.configs.set(name, { ...this.config(name), dyloraRank: rank });
+    this.configs.set(name, { ...config, [option]: rank });
   }
 
   private applyRank(rank: number, frozen: boolean): void {
@@ -232,12 +248,23 @@ export class PeftModel<M extends Module = Module> {
     for (const [, layer] of this.layers()) layer.adapter(name)?.setRank(rank, frozen);
   }
 
-  /** DyLoRA's per-step hook: one rank in 1..r drawn for all modules; returns it. */
-  sampleRank(rng: Generator): number {
-    const config = this.config();
-    const rank = rng.int(config.r) + 1;
-    this.applyRank(rank, config.dyloraFrozen);
-    return rank;
+  /** The active adapter as its method's training hooks see it. */
+  private trainingAdapter(): TrainingAdapter {
+    return {
+      config: this.config(),
+      applyRank: (rank, frozen) => this.applyRank(rank, frozen),
+      setRank: (rank) => this.setRank(rank),
+    };
+  }
+
+  /** Before an optimizer step: the method's own hook (DyLoRA draws one rank in 1..r for all modules). */
+  beginTrainingStep(rng: Generator): void {
+    methodNamed(this.config().method).training?.beginStep?.(this.trainingAdapter(), rng);
+  }
+
+  /** After training: the method's own hook (DyLoRA returns to its full rank, the one saved and evaluated). */
+  endTraining(): void {
+    methodNamed(this.config().method).training?.end?.(this.trainingAdapter());
   }
 
   /** Folds the active adapter into the base weights (exactly undone by unmerge). */
@@ -262,80 +289,57 @@ export class PeftModel<M extends Module = Module> {
     return this.model;
   }
 
-  /**
-   * A new LoRA adapter from LoRA adapters, as PEFT's add_weighted_adapter: "linear" sums
-   * √(wᵢ sᵢ)·Aᵢ and √(wᵢ sᵢ)·Bᵢ (equal ranks), "cat" stacks wᵢ sᵢ·Aᵢ and Bᵢ (rank Σ rᵢ); scale 1.
-   */
+  /** A new LoRA adapter from LoRA adapters, as PEFT's add_weighted_adapter (docs/methods.md). */
   combineAdapters(names: string[], weights: number[], type: "linear" | "cat", newName: string): void {
-    if (names.length === 0 || names.length !== weights.length) {
-      throw new Error("combineAdapters: give one weight per adapter name, at least one");
+    combineLoraAdapters(this, names, weights, type, newName);
+  }
+
+  /**
+   * An adapter's tensors under their names in the adapter file (docs/adapter-format.md); the same
+   * map drives saving and loading, so what is written is exactly what is read back.
+   */
+  adapterTensors(name = this.requireActive()): Map<string, Tensor> {
+    const config = this.config(name);
+    const method = methodNamed(config.method);
+    const out = new Map<string, Tensor>();
+    for (const [path, layer] of this.layers()) {
+      const adapter = layer.adapter(name);
+      if (!adapter) continue;
+      for (const [file, t] of adapter.tensors) out.set(`${PREFIX}${path}.${file}`, t);
+      for (const [file, t] of adapter.initTensors ?? []) out.set(`${PREFIX}${path}.${INIT_PART}.${file}`, t);
+      if (config.bias === "lora_only" && layer.view.bias)
+        out.set(`${PREFIX}${path}.base_layer.bias`, layer.view.bias);
     }
-    const configs = names.map((n) => this.config(n));
-    for (const [i, c] of configs.entries()) {
-      if (c.method !== "lora" || c.init === "better") {
-        throw new Error(
-          `combineAdapters: "${names[i]}" is ${c.method}${c.init === "better" ? " with better init" : ""}; only plain LoRA adapters combine`,
-        );
-      }
+    for (const [key, t] of this.sharedTensors(name)) out.set(`${PREFIX}${sharedTensorPath(method, key)}`, t);
+    for (const [key, t] of this.sharedTensors(name, true))
+      out.set(`${PREFIX}${sharedTensorPath(method, `${INIT_PART}.${key}`)}`, t);
+    for (const [path, saved] of this.savedLayers()) {
+      const copy = saved.copy(name);
+      if (copy) for (const [p, t] of copy.namedParameters()) out.set(`${PREFIX}${path}.${p}`, t);
     }
-    const layers = this.layers().filter(([, l]) => names.some((n) => l.adapter(n)));
-    const parts = layers.map(([path, layer]) => ({
-      path,
-      layer,
-      terms: names.flatMap((n, i) => {
-        const a = layer.adapter(n);
-        return a ? [{ a: a.tensors, scale: a.ctx.scale, r: a.ctx.r, w: weights[i] }] : [];
-      }),
-    }));
-    const rankOf = (terms: { r: number }[]): number =>
-      type === "cat" ? terms.reduce((s, t) => s + t.r, 0) : terms[0].r;
-    for (const { path, terms } of parts) {
-      if (type === "linear" && terms.some((t) => t.r !== terms[0].r)) {
-        throw new Error(`combineAdapters "linear": ranks differ at ${path}; use "cat"`);
-      }
-    }
-    const rankPattern = Object.fromEntries(
-      parts.map(({ path, terms }) => [path.replace(/[.]/g, "\\."), rankOf(terms)]),
-    );
-    this.addAdapter(newName, {
-      method: "lora",
-      r: rankOf(parts[0].terms),
-      alpha: 1,
-      useRslora: false,
-      targetModules: parts.map(({ path }) => path),
-      rankPattern,
-      alphaPattern: rankPattern,
-    });
-    noGrad(() => {
-      for (const { layer, terms } of parts) {
-        const target = layer.adapter(newName)!.tensors;
-        const [aName, bName] = [...target.keys()];
-        const pick = (t: ReadonlyMap<string, Tensor>, which: 0 | 1): Tensor => [...t.values()][which];
-        let a: Tensor;
-        let b: Tensor;
-        if (type === "linear") {
-          const f = terms.map((t) => Math.sqrt(t.w * t.scale));
-          a = terms.map((t, i) => T.mulScalar(pick(t.a, 0), f[i])).reduce((x, y) => T.add(x, y));
-          b = terms.map((t, i) => T.mulScalar(pick(t.a, 1), f[i])).reduce((x, y) => T.add(x, y));
-        } else {
-          a = T.concat(
-            terms.map((t) => T.mulScalar(pick(t.a, 0), t.w * t.scale)),
-            0,
-          );
-          b = T.concat(
-            terms.map((t) => pick(t.a, 1)),
-            1,
-          );
+    if (config.bias === "all") {
+      for (const [p, t] of this.model.namedParameters()) {
+        if (/(^|\.)bias$/.test(p) && !p.includes(".original_module.") && !p.includes(".modules_to_save.")) {
+          out.set(`${PREFIX}${p}`, t);
         }
-        target.get(aName)!.floatData.set(a.floatData);
-        target.get(bName)!.floatData.set(b.floatData);
       }
-    });
+    }
+    return out;
   }
 
   /** Writes an adapter (the active one by default) as a PEFT-format folder. */
   save(dir: string, name = this.requireActive()): void {
-    saveAdapter(this, dir, name);
+    const kinds = this.layers()
+      .filter(([, l]) => l.adapter(name))
+      .map(([, l]) => l.view.kind);
+    const fanInFanOut = kinds.length > 0 && kinds.every((k) => k === "conv1d");
+    writeAdapterFolder(
+      dir,
+      this.config(name),
+      this.adapterTensors(name),
+      fanInFanOut,
+      this.baseModelNameOrPath,
+    );
   }
 
   /** Adds the adapter saved in dir under name (loading validates every tensor name and shape). */
@@ -343,7 +347,7 @@ export class PeftModel<M extends Module = Module> {
     const folder = readAdapterFolder(dir);
     this.addAdapter(name, folder.config);
     try {
-      assignAdapterTensors(this, name, folder);
+      assignAdapterTensors(this.adapterTensors(name), folder);
     } catch (e) {
       this.deleteAdapter(name);
       throw e;
@@ -353,7 +357,7 @@ export class PeftModel<M extends Module = Module> {
 
   /** Overwrites an existing adapter's values with those saved in dir (same config), e.g. to resume training. */
   loadWeights(dir: string, name = this.requireActive()): void {
-    assignAdapterTensors(this, name, readAdapterFolder(dir));
+    assignAdapterTensors(this.adapterTensors(name), readAdapterFolder(dir));
   }
 
   /** A model with the adapter saved in dir, as PEFT's PeftModel.from_pretrained. */

@@ -29,11 +29,20 @@ const unaryCode = new Map(UNARY_OPS.map((op, i) => [op, i]));
 
 type Fn = (...args: unknown[]) => void;
 export interface NativeInfo {
+  /** The BLAS linked at build time: openblas, accelerate, blis, or builtin when none was found. */
   blas: string;
   coretype: string;
+  /** The GEMM in use: "blas", or the built-in GEMM's kernels (avx512, avx2, neon, portable). */
+  gemm: string;
+  /** The built-in GEMM's kernels this CPU runs, fastest first. */
+  builtinGemms: string[];
   threads: number;
 }
-type Addon = Record<string, Fn> & { info(): NativeInfo; setThreads(n: number): void };
+type Addon = Record<string, Fn> & {
+  info(): NativeInfo;
+  setThreads(n: number): void;
+  setGemm(name: string): void;
+};
 
 const addonPath = fileURLToPath(
   new URL("../../../native/build/Release/morelora_native.node", import.meta.url),
@@ -151,6 +160,29 @@ export function setNativeThreads(n: number): void {
   loaded.setThreads(n);
 }
 
+/**
+ * Selects the GEMM: "blas" (the BLAS linked at build time), "builtin" (the built-in GEMM with the
+ * fastest kernels this CPU runs) or one built-in kernel set by name (see NativeInfo.builtinGemms).
+ * MORELORA_GEMM sets it at load; docs/performance.md compares them.
+ */
+export function setNativeGemm(name: string): void {
+  if (typeof loaded === "string") throw new Error(`setNativeGemm: ${loaded}`);
+  const info = loaded.info();
+  const choices = [...(info.blas === "builtin" ? [] : ["blas"]), "builtin", ...info.builtinGemms];
+  if (!choices.includes(name))
+    throw new Error(`GEMM "${name}" is not in this build; expected one of ${choices.join(", ")}`);
+  loaded.setGemm(name === "builtin" ? info.builtinGemms[0] : name);
+}
+
+/** One line naming the GEMM in use, e.g. "BLAS: openblas" or "BLAS: none, built-in GEMM (avx512)". */
+export function gemmLabel(): string {
+  const info = nativeInfo();
+  if (!info) return "BLAS: none (TypeScript backend)";
+  if (info.gemm === "blas") return `BLAS: ${info.blas}${info.coretype ? ` (${info.coretype})` : ""}`;
+  const linked = info.blas === "builtin" ? "none" : `${info.blas} linked, not used`;
+  return `BLAS: ${linked}; built-in GEMM (${info.gemm})`;
+}
+
 if (typeof loaded === "string") setUnavailableNote("native", loaded);
 else {
   const env = process.env.MORELORA_THREADS;
@@ -159,5 +191,13 @@ else {
     throw new Error(`MORELORA_THREADS must be a positive integer, got "${env}"`);
   }
   loaded.setThreads(threads);
+  const gemm = process.env.MORELORA_GEMM;
+  if (gemm) {
+    try {
+      setNativeGemm(gemm);
+    } catch (e) {
+      throw new Error(`MORELORA_GEMM: ${(e as Error).message}`);
+    }
+  }
   registerBackend(nativeBackend!);
 }

@@ -1,137 +1,209 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Table from "cli-table3";
 import type { Command } from "commander";
-import { DEFAULT_MODEL_DIR, SPAM_CLASSIFIER_CONFIG, SPAM_LABELS, writeSpamSplits } from "../demo/spam.js";
-import { type CompareRow, compareMethods, DEFAULT_VARIANTS, type JobOptions } from "../train/index.js";
+import { BUILT_IN_TASKS, builtInTask } from "../demo/compare-tasks.js";
+import { makeDir, writeTextFile } from "../io/index.js";
+import {
+  type Comparison,
+  type CompareTask,
+  defaultVariants,
+  type JobOptions,
+  logSpaced,
+  parseVariant,
+  runComparison,
+} from "../train/index.js";
+import { comparisonMarkdown, curvePlot, scorePlot, VALIDATION_WARNING } from "./compare-report.js";
 import { addJobOptions, resolveOptions, toJobOptions } from "./job-options.js";
-import { lineChartSvg } from "./plot.js";
 
-/** The comparison as a Markdown table in the style of the papers' (mean ± std over seeds). */
-export function compareMarkdown(rows: readonly CompareRow[], metric: string): string {
-  const lines = [
-    `| method | trainable params | ${metric} (mean ± std) | lr | s / run | peak RSS MB |`,
-    "|---|---|---|---|---|---|",
-  ];
-  for (const r of rows) {
-    lines.push(
-      `| ${r.variant} | ${r.parameters.toLocaleString("en-US")} | ${score(r, metric)} | ${r.lr} | ${r.seconds.toFixed(1)} | ${r.peakRssMb.toFixed(0)} |`,
-    );
-  }
-  return lines.join("\n");
+/** The default sweep: five log-spaced rates from 1e-4 to 1e-2. */
+export const DEFAULT_LRS = logSpaced(1e-4, 1e-2, 5);
+
+export interface CompareRunOptions {
+  variants: string[];
+  seeds: number;
+  lrs: number[];
+  extend: number;
+  dyloraRanks: number[];
+  outDir: string;
+  resume: boolean;
+  quiet?: boolean;
+  /** The command line, written into the report. */
+  command: string;
 }
 
-/** Accuracy in percent; a loss as it is (compare reports −loss so that higher is better). */
-function score(r: CompareRow, metric: string): string {
-  return metric === "accuracy"
-    ? `${(100 * r.mean).toFixed(1)} ± ${(100 * r.std).toFixed(1)}`
-    : `${(-r.mean).toFixed(3)} ± ${r.std.toFixed(3)}`;
+/** The scale caveat every findings section starts with. */
+function caveat(base: JobOptions, tasks: readonly CompareTask[]): string {
+  return (
+    `Scale: ${base.train.maxSteps ?? `${base.train.epochs ?? 1} epoch(s) of`} steps per run, batch ${base.train.batchSize ?? 8}, ` +
+    `r = ${base.adapter.r ?? 8} on ${[base.adapter.targetModules ?? "q_proj,v_proj"].flat().join(", ")}, tasks ${tasks.map((t) => t.name).join(", ")}. ` +
+    "The papers' claims are about models of billions of parameters trained far longer; held, not seen and contradicted are about this scale only. " +
+    "A claim is held when the 95% t-interval of the paired per-seed difference lies above 0 (for on par: above −2 points), contradicted when it lies below, not seen otherwise."
+  );
 }
 
-export function comparePlot(rows: readonly CompareRow[], metric: string): string {
-  const value = (r: CompareRow): number => (metric === "accuracy" ? 100 * r.mean : -r.mean);
-  const series = rows.map((r) => ({
-    name: r.variant,
-    points: [[r.parameters, value(r)]] as [number, number][],
-  }));
-  const yLabel = metric === "accuracy" ? "accuracy (%)" : "loss";
-  return lineChartSvg(series, {
-    title: `${metric} against trainable parameters`,
-    xLabel: "trainable parameters",
-    yLabel,
-    markers: true,
-  });
-}
-
-/** Runs the comparison and writes compare.md, compare.json and compare.svg into outDir (if given). */
+/** Runs the comparison and writes results.md, results.json, and per task <task>.svg and <task>-curves.svg. */
 export async function runCompare(
-  job: JobOptions,
-  opts: {
-    variants: string[];
-    seeds: number;
-    lrs: number[];
-    testFile?: string | null;
-    outDir?: string | null;
-    quiet?: boolean;
-  },
-): Promise<CompareRow[]> {
-  const rows = await compareMethods(job, {
-    variants: opts.variants,
-    seeds: opts.seeds,
-    lrs: opts.lrs,
-    testFile: opts.testFile,
-    dyloraRanks: [1, 2, 4].filter((k) => k < (job.adapter.r ?? 8)),
-    onRun: (variant, lr, seed) => {
-      if (!opts.quiet) console.error(`compare: ${variant}, lr ${lr}, seed ${seed}`);
+  base: JobOptions,
+  tasks: CompareTask[],
+  o: CompareRunOptions,
+): Promise<Comparison> {
+  const comparison = await runComparison(base, tasks, {
+    variants: o.variants,
+    seeds: o.seeds,
+    lrs: o.lrs,
+    extend: o.extend,
+    dyloraRanks: o.dyloraRanks,
+    outDir: o.outDir,
+    resume: o.resume,
+    onCell: (c, reused) => {
+      if (o.quiet) return;
+      const score = c.validation === null ? `failed: ${c.error}` : `validation ${c.validation.toFixed(4)}`;
+      console.error(
+        `compare: ${c.task} ${c.variant} lr ${c.lr} seed ${c.seed}: ${reused ? "done earlier" : score}`,
+      );
     },
   });
-  const metric = job.task === "classification" ? "accuracy" : "loss";
-  const t = new Table({
-    head: ["method", "params", metric === "accuracy" ? "accuracy %" : "loss", "lr", "s/run", "peak MB"],
-    style: { head: [], border: [], compact: true },
-  });
-  for (const r of rows)
-    t.push([
-      r.variant,
-      r.parameters.toLocaleString("en-US"),
-      score(r, metric),
-      String(r.lr),
-      r.seconds.toFixed(1),
-      r.peakRssMb.toFixed(0),
-    ]);
-  console.log(t.toString());
-  if (opts.outDir) {
-    mkdirSync(opts.outDir, { recursive: true });
-    writeFileSync(join(opts.outDir, "compare.md"), `${compareMarkdown(rows, metric)}\n`);
-    writeFileSync(join(opts.outDir, "compare.json"), `${JSON.stringify(rows, null, 2)}\n`);
-    writeFileSync(join(opts.outDir, "compare.svg"), comparePlot(rows, metric));
-    console.log(`wrote ${join(opts.outDir, "compare.md")}, compare.json, compare.svg`);
+  for (const report of comparison.reports) {
+    if (report.split === "validation") console.log(`\n!!! ${VALIDATION_WARNING}`);
+    const t = new Table({
+      head: [report.task, "params", "lr", `${report.split} mean ± std`, "vs reference (95% CI)"],
+      style: { head: [], border: [], compact: true },
+    });
+    const pct = (x: number): string => (report.metric === "loss" ? x.toFixed(3) : (100 * x).toFixed(1));
+    for (const b of report.baselines)
+      t.push([
+        b.name,
+        b.parameters.toLocaleString("en-US"),
+        "–",
+        b.test === null ? pct(b.validation) : pct(b.test),
+        "–",
+      ]);
+    for (const r of report.rows) {
+      const d = r.versus?.difference;
+      t.push([
+        r.variant,
+        r.parameters.toLocaleString("en-US"),
+        String(r.lr ?? "–"),
+        r.failed ? `failed` : `${pct(r.score.mean)} ± ${pct(r.score.std)}`,
+        d
+          ? `${pct(d.mean)} ${d.ci95 ? `[${pct(d.ci95[0])}, ${pct(d.ci95[1])}]` : ""} vs ${r.versus!.reference}`
+          : "–",
+      ]);
+    }
+    console.log(t.toString());
   }
-  return rows;
+  const words = caveat(base, tasks);
+  console.log(`\n${words}\n${comparison.findings.join("\n")}`);
+  makeDir(o.outDir);
+  writeTextFile(join(o.outDir, "results.md"), comparisonMarkdown(comparison, o.command, words));
+  writeTextFile(
+    join(o.outDir, "results.json"),
+    `${JSON.stringify({ command: o.command, reports: comparison.reports, findings: comparison.findings }, null, 2)}\n`,
+  );
+  for (const report of comparison.reports) {
+    writeTextFile(join(o.outDir, `${report.task}.svg`), scorePlot(report));
+    writeTextFile(join(o.outDir, `${report.task}-curves.svg`), curvePlot(report));
+  }
+  console.log(
+    `wrote ${join(o.outDir, "results.md")}, results.json, cells/ and a plot and a curve plot per task`,
+  );
+  return comparison;
 }
+
+const positiveInt = (flag: string, v: unknown): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} expects a positive integer, got "${v}"`);
+  return n;
+};
+
+const listOf = (v: unknown): string[] =>
+  String(v)
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export function registerCompare(program: Command): void {
   const cmd = program
     .command("compare")
     .description(
-      "train several methods with equal settings over seeds and a learning-rate sweep: a table and a plot",
+      "compare methods by a protocol: per task and method a learning-rate sweep chosen on validation, then seeds at that rate, scored on test; baselines, paired differences to LoRA, findings",
     );
-  addJobOptions(cmd, { train: true })
-    .option("--methods <list>", "variants: method, method:better, hadamard:tanh", DEFAULT_VARIANTS.join(","))
-    .option("--seeds <n>", "seeds per variant", "3")
-    .option("--lrs <list>", "learning rates to sweep", "1e-3,3e-3")
-    .option("--test <file>", "test data (default: the validation split)")
+  addJobOptions(cmd, { train: true, except: ["resume"] })
+    .option(
+      "--tasks <list>",
+      `built-in tasks (without --model/--data): ${BUILT_IN_TASKS.join(", ")}`,
+      BUILT_IN_TASKS.join(","),
+    )
+    .option("--methods <list>", "variants: method, method:better, hadamard:tanh, lora@2 (rank 2), head, full")
+    .option("--seeds <n>", "seeds at the chosen learning rate", "5")
+    .option("--lrs <list>", "learning rates swept on seed 0 (log-spaced)", DEFAULT_LRS.join(","))
+    .option("--lr-extend <n>", "extend the sweep past a winning edge at most n times a side", "2")
+    .option("--ranks <list>", "lower ranks DyLoRA is read at (and LoRA trained at)", "1,2,4")
+    .option("--test <file>", "held-out test data (without it the report shows validation numbers)")
+    .option("--resume", "reuse the finished cells in --out and run only the missing ones")
     .action(async () => {
       const o = resolveOptions(cmd, { required: [] });
-      // Without --model and --data: the built-in default, the built-in model on the SpamAssassin split.
-      if (!o.model && !o.data) {
-        const splits = writeSpamSplits(join(tmpdir(), `morelora-spam-${process.pid}`));
-        Object.assign(o, {
-          model: DEFAULT_MODEL_DIR,
-          modelConfig: SPAM_CLASSIFIER_CONFIG,
-          data: splits.train,
-          validation: splits.validation,
-          task: "classification",
-          labels: SPAM_LABELS,
-        });
-        o.test ??= splits.test;
-        if (cmd.getOptionValueSource("maxLength") !== "cli") o.maxLength = 96;
-        if (cmd.getOptionValueSource("batchSize") !== "cli") o.batchSize = 16;
-      } else if (!o.model || !o.data)
-        throw new Error("--model and --data go together (leave both out for the built-in spam task)");
-      const seeds = Number(o.seeds);
-      if (!Number.isInteger(seeds) || seeds < 1)
-        throw new Error(`--seeds expects a positive integer, got "${o.seeds}"`);
-      const lrs = String(o.lrs).split(",").map(Number);
-      if (lrs.some((x) => !(x > 0))) throw new Error(`--lrs expects positive numbers, got "${o.lrs}"`);
-      await runCompare(toJobOptions(o), {
-        variants: String(o.methods).split(","),
+      const out = (o.out as string) ?? "morelora-compare";
+      const builtIn = !o.model && !o.data;
+      // Every flag is checked before any work starts.
+      if (!builtIn && (!o.model || !o.data))
+        throw new Error("--model and --data go together (leave both out for the built-in tasks)");
+      if (builtIn && o.test)
+        throw new Error("--test goes with --model and --data; the built-in tasks bring their own test split");
+      const seeds = positiveInt("--seeds", o.seeds);
+      const lrs = listOf(o.lrs).map(Number);
+      if (!lrs.length || lrs.some((x) => !(x > 0)))
+        throw new Error(`--lrs expects positive numbers, got "${o.lrs}"`);
+      const extend = Number(o.lrExtend);
+      if (!Number.isInteger(extend) || extend < 0)
+        throw new Error(`--lr-extend expects a non-negative integer, got "${o.lrExtend}"`);
+      const r = (o.r as number | undefined) ?? 8;
+      const ranks = listOf(o.ranks)
+        .map((k) => positiveInt("--ranks", k))
+        .filter((k) => k < r);
+      const variants = o.methods ? listOf(o.methods) : defaultVariants(r, ranks);
+      for (const v of variants) parseVariant(v);
+      const taskNames = builtIn ? listOf(o.tasks) : [];
+      for (const name of taskNames)
+        if (!(BUILT_IN_TASKS as readonly string[]).includes(name))
+          throw new Error(`--tasks: unknown task "${name}" (${BUILT_IN_TASKS.join(", ")})`);
+      let tasks: CompareTask[];
+      if (builtIn) {
+        const fromCli = (key: string): boolean => cmd.getOptionValueSource(key) === "cli";
+        if (!fromCli("maxSteps") && o.maxSteps === undefined) o.maxSteps = 200;
+        if (!fromCli("batchSize")) o.batchSize = 16;
+        const data = join(out, "data");
+        makeDir(data);
+        writeTextFile(join(data, ".gitignore"), "*\n");
+        tasks = taskNames.map((name) => builtInTask(name, data));
+      } else {
+        const job = toJobOptions(o);
+        const classification = job.task === "classification";
+        const { adapter: _a, train: _t, full: _f, resume: _r, ...data } = job;
+        void [_a, _t, _f, _r];
+        tasks = [
+          {
+            name: "task",
+            metric: classification
+              ? "accuracy"
+              : job.promptField && job.completionField
+                ? "exact-match"
+                : "loss",
+            head: classification ? ((o.modulesToSave as string[] | undefined) ?? ["score"]) : [],
+            job: { ...data, testFile: (o.test as string | undefined) ?? null },
+          },
+        ];
+      }
+      await runCompare(toJobOptions(o), tasks, {
+        variants,
         seeds,
         lrs,
-        testFile: (o.test as string) ?? null,
-        outDir: (o.out as string) ?? null,
+        extend,
+        dyloraRanks: ranks,
+        outDir: out,
+        resume: Boolean(o.resume),
         quiet: Boolean(o.quiet),
+        command: `morelora ${process.argv.slice(2).join(" ")}`,
       });
     });
 }

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import type { Command } from "commander";
+import { methodNames } from "../adapters/index.js";
 import { getBackend } from "../backend/index.js";
-import { coretypeWarning } from "../backend/native.js";
+import { coretypeWarning, gemmLabel } from "../backend/native.js";
 import { DEFAULT_SPAM_DEMO, runSpamDemo } from "../demo/spam.js";
 import { makeDir } from "../io/index.js";
 import { positiveInt } from "./args.js";
@@ -18,7 +19,7 @@ export function registerDemo(program: Command): void {
     )
     .option(
       "--method <name>",
-      "adapter method or variant (lora, dora, moslora, condlora, dylora, additive, hadamard, hadamard:tanh, hadamard-add, loha, lora:better, ...)",
+      `adapter method or variant (${methodNames().join(", ")}; method:better, hadamard:tanh, ...)`,
       DEFAULT_SPAM_DEMO.method,
     )
     .option("--steps <n>", "training steps", positiveInt("--steps"), DEFAULT_SPAM_DEMO.steps)
@@ -49,12 +50,12 @@ export function registerDemo(program: Command): void {
         const started = performance.now();
         const warning = coretypeWarning();
         if (warning && !opts.quiet) console.warn(warning);
+        const backend = getBackend().name;
+        console.log(`morelora demo: ${backend} backend, ${backend === "native" ? gemmLabel() : "no BLAS"}`);
         console.log(
-          `morelora demo: the built-in model (a 2.6M-parameter Llama pretrained on Moby-Dick and State of the Union addresses)`,
+          `the built-in model (a 2.6M-parameter Llama pretrained on Moby-Dick and State of the Union addresses)`,
         );
-        console.log(
-          `fine-tuned as a spam filter on SpamAssassin with ${opts.method}, backend ${getBackend().name}`,
-        );
+        console.log(`fine-tuned as a spam filter on SpamAssassin with ${opts.method}`);
         const shown: { bar: Progress | null } = { bar: null };
         const result = await runSpamDemo(
           {

@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import Table from "cli-table3";
 import type { Command } from "commander";
-import { type AdapterSummary, inspectAdapter } from "../adapters/inspect.js";
+import { type AdapterSummary, inspectAdapter } from "../adapters/index.js";
 import {
   fileExists,
   inspectModelFolder,

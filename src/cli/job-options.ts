@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
-import { METHOD_NAMES } from "../adapters/index.js";
+import { methodNames } from "../adapters/index.js";
 import type { JobOptions } from "../train/index.js";
 
 type Parse = (value: string) => unknown;
@@ -94,8 +94,8 @@ const OPTIONS: { flag: string; key: string; help: string; parse?: Parse; def?: u
     {
       flag: "--method <name>",
       key: "method",
-      help: `adapter method: ${METHOD_NAMES.join(", ")}`,
-      parse: oneOf("--method", METHOD_NAMES),
+      help: `adapter method: ${methodNames().join(", ")}`,
+      parse: oneOf("--method", methodNames()),
       def: "lora",
       train: true,
     },
@@ -269,16 +269,25 @@ const OPTIONS: { flag: string; key: string; help: string; parse?: Parse; def?: u
     {
       flag: "--out <dir>",
       key: "out",
-      help: "output folder (adapter, checkpoints, metrics, plots)",
+      help: "output folder (adapter, checkpoints, metrics, plots); default: a fresh runs/<time>",
       train: true,
     },
     { flag: "--resume <dir>", key: "resume", help: "continue from a checkpoint folder", train: true },
+    {
+      flag: "--overwrite",
+      key: "overwrite",
+      help: "replace an earlier run in --out instead of refusing",
+      train: true,
+    },
   ];
 
-/** Adds train's (or eval's) options to a command, plus --config and --quiet. */
-export function addJobOptions(cmd: Command, { train }: { train: boolean }): Command {
+/** Adds train's (or eval's) options, except the keys a command defines its own way, plus --config and --quiet. */
+export function addJobOptions(
+  cmd: Command,
+  { train, except = [] }: { train: boolean; except?: string[] },
+): Command {
   for (const o of OPTIONS) {
-    if (o.train && !train) continue;
+    if ((o.train && !train) || except.includes(o.key)) continue;
     if (o.parse) cmd.option(o.flag, o.help, o.parse as (v: string, p: unknown) => unknown, o.def);
     else cmd.option(o.flag, o.help, o.def as string | boolean | undefined);
   }

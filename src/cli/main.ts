@@ -6,6 +6,7 @@ import { registerBench } from "./bench.js";
 import { registerCompare } from "./compare.js";
 import { registerDemo } from "./demo.js";
 import { registerEval } from "./eval.js";
+import { registerExport } from "./export.js";
 import { registerGenerate } from "./generate.js";
 import { registerInspect } from "./inspect.js";
 import { registerMerge } from "./merge.js";
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerEval(program);
   registerMerge(program);
+  registerExport(program);
   registerInspect(program);
   registerGenerate(program);
   registerCompare(program);

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { mergeAdapterFolder } from "../adapters/file-merge.js";
+import { mergeAdapterFolder } from "../adapters/index.js";
 import { positiveInt } from "./args.js";
 
 export function registerMerge(program: Command): void {

@@ -4,7 +4,8 @@ export interface Series {
   points: [number, number][];
 }
 
-const COLORS = [
+/** Twenty distinguishable colours (Tableau 10, then Kelly's), so up to twenty series never share one. */
+export const COLORS = [
   "#1f77b4",
   "#d62728",
   "#2ca02c",
@@ -15,6 +16,16 @@ const COLORS = [
   "#7f7f7f",
   "#bcbd22",
   "#17becf",
+  "#000000",
+  "#f3c300",
+  "#875692",
+  "#a1caf1",
+  "#be0032",
+  "#c2b280",
+  "#008856",
+  "#0067a5",
+  "#f99379",
+  "#604e97",
 ];
 
 const fmt = (v: number): string => (Math.abs(v) >= 100 || v === 0 ? v.toFixed(0) : v.toPrecision(3));
@@ -77,4 +88,75 @@ export function lineChartSvg(
 
 function escape(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** A row of an interval chart: a point with its error bar. */
+export interface IntervalItem {
+  name: string;
+  value: number;
+  low: number;
+  high: number;
+}
+
+/**
+ * One row per item: a dot at the value and a bar from low to high, the name on the left in the
+ * dot's colour (the legend), and optional dashed reference lines (baselines).
+ */
+export function intervalChartSvg(
+  items: readonly IntervalItem[],
+  {
+    title,
+    xLabel,
+    references = [],
+  }: { title: string; xLabel: string; references?: { name: string; value: number }[] },
+): string {
+  const [w, left, right, top, rowH] = [720, 220, 24, 40, 20];
+  const h = top + rowH * items.length + 56;
+  const xs = [...items.flatMap((i) => [i.low, i.high, i.value]), ...references.map((r) => r.value)].filter(
+    Number.isFinite,
+  );
+  let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  if (!(x1 > x0)) [x0, x1] = [x0 - 1, x0 + 1];
+  const pad = (x1 - x0) * 0.05;
+  [x0, x1] = [x0 - pad, x1 + pad];
+  const px = (x: number): number => left + ((x - x0) / (x1 - x0)) * (w - left - right);
+  const bottom = top + rowH * items.length;
+  const ticks = Array.from({ length: 6 }, (_, i) => x0 + ((x1 - x0) * i) / 5);
+  const rows = items.map((it, i) => {
+    const y = top + rowH * i + rowH / 2;
+    const color = COLORS[i % COLORS.length];
+    const bar =
+      Number.isFinite(it.low) && Number.isFinite(it.high)
+        ? `<line x1="${px(it.low).toFixed(1)}" x2="${px(it.high).toFixed(1)}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="2"/>` +
+          [it.low, it.high]
+            .map(
+              (v) =>
+                `<line x1="${px(v).toFixed(1)}" x2="${px(v).toFixed(1)}" y1="${y - 4}" y2="${y + 4}" stroke="${color}" stroke-width="2"/>`,
+            )
+            .join("")
+        : "";
+    const dot = Number.isFinite(it.value)
+      ? `<circle cx="${px(it.value).toFixed(1)}" cy="${y}" r="4" fill="${color}"/>`
+      : "";
+    return `<text x="${left - 8}" y="${y + 4}" text-anchor="end" fill="${color}">${escape(it.name)}</text>${bar}${dot}`;
+  });
+  const refs = references.map(
+    (r, i) =>
+      `<line x1="${px(r.value).toFixed(1)}" x2="${px(r.value).toFixed(1)}" y1="${top}" y2="${bottom}" stroke="#555" stroke-dasharray="4 3"/>` +
+      `<text x="${px(r.value).toFixed(1)}" y="${top - 6 - 12 * i}" text-anchor="middle" fill="#555">${escape(r.name)}</text>`,
+  );
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="${w / 2}" y="16" text-anchor="middle" font-size="14">${escape(title)}</text>`,
+    ...ticks.map(
+      (t) =>
+        `<line x1="${px(t).toFixed(1)}" x2="${px(t).toFixed(1)}" y1="${top}" y2="${bottom}" stroke="#ddd"/><text x="${px(t).toFixed(1)}" y="${bottom + 16}" text-anchor="middle">${fmt(t)}</text>`,
+    ),
+    `<line x1="${left}" x2="${w - right}" y1="${bottom}" y2="${bottom}" stroke="#333"/>`,
+    `<text x="${(left + w - right) / 2}" y="${bottom + 36}" text-anchor="middle">${escape(xLabel)}</text>`,
+    ...refs,
+    ...rows,
+    "</svg>",
+  ].join("\n");
 }

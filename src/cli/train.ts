@@ -1,11 +1,12 @@
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { coretypeWarning } from "../backend/native.js";
+import { writeTextFile } from "../io/index.js";
 import { type LogEntry, trainJob } from "../train/index.js";
 import { addJobOptions, resolveOptions, toJobOptions } from "./job-options.js";
 import { lineChartSvg } from "./plot.js";
 import { type Progress, progress, slowProgress } from "./progress.js";
+import { prepareRunFolder } from "./run-folder.js";
 
 const show = (r: Record<string, number | undefined> | null): string =>
   r
@@ -28,7 +29,7 @@ export function writeCurves(outDir: string, history: readonly LogEntry[]): strin
     .map((e): [number, number] => [e.step, e.eval_loss]);
   if (evalLoss.length) series.push({ name: "validation loss", points: evalLoss });
   const file = join(outDir, "loss.svg");
-  writeFileSync(file, lineChartSvg(series, { title: "loss", xLabel: "step", yLabel: "loss" }));
+  writeTextFile(file, lineChartSvg(series, { title: "loss", xLabel: "step", yLabel: "loss" }));
   return file;
 }
 
@@ -42,7 +43,13 @@ export function registerTrain(program: Command): void {
     const quiet = Boolean(options.quiet);
     const warning = coretypeWarning();
     if (warning && !quiet) console.warn(warning);
-    if (job.train.outDir) mkdirSync(job.train.outDir, { recursive: true });
+    const folder = prepareRunFolder({
+      out: options.out as string | undefined,
+      resume: options.resume as string | undefined,
+      overwrite: Boolean(options.overwrite),
+    });
+    job.train.outDir = folder.dir;
+    if (folder.fresh) console.log(`writing to ${folder.dir} (no --out given)`);
     const shown: { bar: Progress | null } = { bar: null };
     const loading = slowProgress("load", { quiet, unit: "tensors" });
     const evaluating = slowProgress("eval", { quiet });
@@ -55,14 +62,20 @@ export function registerTrain(program: Command): void {
       },
     });
     shown.bar?.stop();
+    if (result.stopped === "interrupted") {
+      const checkpoint = join(folder.dir, "checkpoint");
+      console.log(
+        `interrupted at step ${result.trainer.step}: saved ${checkpoint}; continue with the same options and --resume ${checkpoint}`,
+      );
+      process.exitCode = 130;
+      return;
+    }
     if (!quiet) {
       console.log(`validation before: ${show(result.before as Record<string, number> | null)}`);
       console.log(`validation after:  ${show(result.after as Record<string, number> | null)}`);
     }
     if (result.stopped !== "done") console.log(`stopped: ${result.stopped} at step ${result.trainer.step}`);
-    if (job.train.outDir) {
-      const plot = writeCurves(job.train.outDir, result.trainer.history);
-      console.log(`wrote ${result.saved}, ${join(job.train.outDir, "metrics.jsonl")}, ${plot}`);
-    }
+    const plot = writeCurves(folder.dir, result.trainer.history);
+    console.log(`wrote ${result.saved}, ${join(folder.dir, "metrics.jsonl")}, ${plot}`);
   });
 }

@@ -25,7 +25,7 @@ function messageText(raw: string): string {
 }
 
 /** A stable hash of a string (FNV-1a), for a split that does not depend on order. */
-function fnv1a(s: string): number {
+export function fnv1a(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
   return h;

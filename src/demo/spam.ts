@@ -11,7 +11,7 @@ import {
   shuffled,
   type Trainer,
   type TrainerHooks,
-  variantConfig,
+  parseVariant,
 } from "../train/index.js";
 import { spamRecords } from "./corpus.js";
 
@@ -130,7 +130,7 @@ export async function runSpamDemo(
         alpha: o.alpha,
         targetModules: ["q_proj", "v_proj"],
         modulesToSave: ["score"],
-        ...variantConfig(o.method),
+        ...parseVariant(o.method).adapter,
       },
       seed: o.seed,
     },

@@ -1,4 +1,5 @@
-export { writeFileAtomic } from "./atomic.js";
+export { recoverDir, writeDirAtomic, writeError, writeFileAtomic } from "./atomic.js";
+export { crashPoint } from "./crash-point.js";
 export {
   encodeSafetensors,
   loadSafetensors,
@@ -23,7 +24,13 @@ export {
   writeJsonFile,
   writeTextFile,
 } from "./files.js";
-export { checkpointFiles, INDEX_FILE, readCheckpoint, SINGLE_FILE, type StoredTensor } from "./checkpoint.js";
+export {
+  weightFiles,
+  INDEX_FILE,
+  readWeightsFolder,
+  SINGLE_FILE,
+  type StoredTensor,
+} from "./weights-folder.js";
 export {
   inspectModelFolder,
   inspectSafetensors,

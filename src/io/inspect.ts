@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { checkpointFiles } from "./checkpoint.js";
+import { weightFiles } from "./weights-folder.js";
 import { fileExists, readJsonFile } from "./files.js";
 import { SafetensorsFile } from "./safetensors.js";
 
@@ -59,7 +59,7 @@ const CONFIG_FIELDS = [
 export function inspectModelFolder(dir: string): ModelFolderSummary {
   const configPath = join(dir, "config.json");
   const config = fileExists(configPath) ? (readJsonFile(configPath) as Record<string, unknown>) : {};
-  const files = checkpointFiles(dir);
+  const files = weightFiles(dir);
   const summaries = files.map(inspectSafetensors);
   const dtypes: Record<string, number> = {};
   for (const s of summaries) for (const t of s.tensors) dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + 1;

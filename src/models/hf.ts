@@ -1,5 +1,5 @@
 import {
-  checkpointFiles,
+  weightFiles,
   joinPath,
   makeDir,
   readJsonFile,
@@ -135,7 +135,7 @@ export function loadModel(
   const matrices = halfWeights && dtype === "float32" ? matrixWeights(model) : new Set<string>();
   const halves = new Map<Tensor, Tensor>();
   noGrad(() => {
-    for (const path of checkpointFiles(dir)) {
+    for (const path of weightFiles(dir)) {
       const file = SafetensorsFile.open(path);
       try {
         for (const stored of file.names()) {

@@ -6,3 +6,6 @@ export { buildModel, loadModel, registerArchitecture, saveModel, supportedArchit
 export { type LlamaConfig, LlamaForCausalLM, LlamaForSequenceClassification } from "./llama.js";
 export { PretrainedModel } from "./pretrained.js";
 export { type ChatMessage, HFTokenizer } from "./tokenizer.js";
+export { ConfigReader } from "./hf-config.js";
+export { gpt2ConfigFrom } from "./gpt2.js";
+export { llamaConfigFrom } from "./llama.js";

@@ -1,5 +1,5 @@
 export { isGradEnabled, noGrad } from "./autograd.js";
-export { checkpoint } from "./checkpoint.js";
+export { checkpoint } from "./grad-checkpoint.js";
 export * from "./create.js";
 export * from "./ops/elementwise.js";
 export * from "./ops/linear.js";
@@ -7,7 +7,7 @@ export * from "./ops/matmul.js";
 export * from "./ops/nn.js";
 export * from "./ops/reduce.js";
 export * from "./ops/shape.js";
-export { Generator } from "./random.js";
+export { Generator, type GeneratorState } from "./random.js";
 export { broadcastShapes } from "./shape-utils.js";
 export { decodeHalf, encodeHalf } from "./half.js";
 export {

@@ -1,3 +1,9 @@
+/** A generator's full state, as saved in checkpoints. */
+export interface GeneratorState {
+  s: number[];
+  spareNormal: number | null;
+}
+
 /**
  * A seeded xoshiro128** generator. Every random draw in morelora (init, dropout, shuffling,
  * DyLoRA ranks) comes from one of these, passed explicitly, so a seed fixes a run.
@@ -79,11 +85,11 @@ export class Generator {
   }
 
   /** The full state, for checkpoints. */
-  getState(): { s: number[]; spareNormal: number | null } {
+  getState(): GeneratorState {
     return { s: Array.from(this.s), spareNormal: this.spareNormal };
   }
 
-  setState(state: { s: number[]; spareNormal: number | null }): void {
+  setState(state: GeneratorState): void {
     if (state.s.length !== 4) throw new Error("generator state must hold 4 words");
     this.s.set(state.s);
     this.spareNormal = state.spareNormal;

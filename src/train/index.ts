@@ -12,7 +12,7 @@ export {
 export { nextTokenLoss, nextTokenTargets } from "./lm-loss.js";
 export { readRecords } from "./records.js";
 export { lrFactor, type ScheduleName } from "./schedule.js";
-export { adapterTarget, fullModelTarget } from "./targets.js";
+export { adapterTarget, fullModelTarget, headOnlyTarget } from "./targets.js";
 export {
   type Batch,
   type CausalLmData,
@@ -50,10 +50,4 @@ export {
   prepareJob,
   trainJob,
 } from "./job.js";
-export {
-  type CompareOptions,
-  type CompareRow,
-  compareMethods,
-  DEFAULT_VARIANTS,
-  variantConfig,
-} from "./compare.js";
+export * from "./compare/index.js";

@@ -1,5 +1,6 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type AdapterConfigInput, getPeftModel, PeftModel } from "../adapters/index.js";
+import { writeDirAtomic } from "../io/index.js";
 import { HFTokenizer, loadModel, type PretrainedModel } from "../models/index.js";
 import { type Example, loadExamples, splitExamples, type TaskData } from "./tasks.js";
 import { adapterTarget, fullModelTarget } from "./targets.js";
@@ -138,12 +139,15 @@ export async function prepareJob(
       : { train: all, validation: [] };
   const test = opts.testFile ? await load(opts.testFile) : [];
   const numClasses = data.kind === "classification" ? data.labels.length : 0;
-  return assembleJob(
+  const job = assembleJob(
     model,
     tokenizer,
     { ...split, test, numClasses },
     { full: opts.full, adapter: opts.adapter, seed: opts.train.seed ?? 0 },
   );
+  // Recorded in the adapter's config so that `morelora export --adapter` finds the base.
+  if (job.peft) job.peft.baseModelNameOrPath = resolve(opts.model);
+  return job;
 }
 
 /** The trainer of a prepared job; the target brings its adapter's step hooks. */
@@ -179,10 +183,12 @@ export async function trainJob(opts: JobOptions, hooks: JobHooks = {}): Promise<
   if (opts.resume) trainer.resume(opts.resume);
   const before = job.validation.length && !opts.resume ? trainer.evaluate(job.validation) : null;
   const stopped = await trainer.run();
+  // Interrupted: the checkpoint holds the work; the final evaluation and result wait for --resume.
+  if (stopped === "interrupted") return { stopped, trainer, before, after: null, saved: null };
   const after = job.validation.length ? trainer.evaluate(job.validation) : null;
   const out = opts.train.outDir;
-  const saved = out ? join(out, opts.full ? "model" : "adapter") : null;
-  if (saved) job.target.save(saved);
+  const saved = out ? join(out, job.target.weightsName) : null;
+  if (saved) writeDirAtomic(saved, (d) => job.target.save(d));
   return { stopped, trainer, before, after, saved };
 }
 

@@ -4,17 +4,23 @@ import * as T from "../tensor/index.js";
 
 export type NamedParameter = [string, Tensor];
 
-/** Parameters sharing settings (e.g. no weight decay on biases, norms and DoRA magnitudes). */
+/** Parameters sharing settings (e.g. no weight decay on biases, norms and DoRA's magnitudes). */
 export interface ParamGroup {
   params: NamedParameter[];
   /** Overrides the optimizer's weight decay for this group. */
   weightDecay?: number;
 }
 
-/** PEFT/HF practice: no weight decay on biases, norm weights and DoRA magnitudes. */
-export function defaultParamGroups(params: NamedParameter[]): ParamGroup[] {
+/**
+ * HF practice: no weight decay on biases and norm weights, nor on what the target exempts (an
+ * adapter method's own, e.g. DoRA's magnitudes).
+ */
+export function defaultParamGroups(
+  params: NamedParameter[],
+  alsoExempt: (name: string) => boolean = () => false,
+): ParamGroup[] {
   const exempt = (name: string): boolean =>
-    /(^|\.)bias$|norm\.weight$|LayerNorm\.weight$|ln_\w+\.weight$|lora_magnitude_vector/.test(name);
+    /(^|\.)bias$|norm\.weight$|LayerNorm\.weight$|ln_\w+\.weight$/.test(name) || alsoExempt(name);
   const groups: ParamGroup[] = [
     { params: params.filter(([n]) => !exempt(n)) },
     { params: params.filter(([n]) => exempt(n)), weightDecay: 0 },

@@ -1,6 +1,6 @@
 import type { PeftModel } from "../adapters/index.js";
 import { isCausalLM, loadModel, type PretrainedModel, saveModel } from "../models/index.js";
-import { type Generator, noGrad, type Tensor } from "../tensor/index.js";
+import { type Generator, type GeneratorState, noGrad, type Tensor } from "../tensor/index.js";
 import { nextTokenLoss } from "./lm-loss.js";
 import type { Batch } from "./tasks.js";
 import type { TrainTarget } from "./trainer.js";
@@ -8,8 +8,8 @@ import type { TrainTarget } from "./trainer.js";
 type TaskModel = { forward(ids: Tensor, input: { attentionMask: Tensor }): Tensor };
 
 /**
- * Trains a PeftModel's active adapter; checkpoints hold the adapter in PEFT format. The adapter's
- * step hooks ride along: DyLoRA draws its rank before each step and returns to its full rank after.
+ * Trains a PeftModel's active adapter; checkpoints hold the adapter in PEFT format. Its method's
+ * training hooks ride along (DyLoRA draws its rank before each step, returns to its full rank after).
  */
 export function adapterTarget(peft: PeftModel): TrainTarget {
   const model = peft.model;
@@ -17,14 +17,28 @@ export function adapterTarget(peft: PeftModel): TrainTarget {
     forward: (batch: Batch) => peft.forward(batch.ids, { attentionMask: batch.attentionMask }),
     ...(isCausalLM(model) ? { causalLoss: (batch: Batch) => nextTokenLoss(model, batch) } : {}),
     parameters: () => peft.trainableParameters(),
+    weightsName: "adapter",
     save: (dir) => peft.save(dir),
     load: (dir) => peft.loadWeights(dir),
     train: (mode) => void peft.model.train(mode),
-    beginStep: (_, rng: Generator) => {
-      if (peft.config().method === "dylora") peft.sampleRank(rng);
+    beginStep: (_, rng: Generator) => peft.beginTrainingStep(rng),
+    endTraining: () => peft.endTraining(),
+    noWeightDecay: (name) => peft.noWeightDecay(name),
+    randomState: () => {
+      const active = peft.activeAdapter;
+      const states: Record<string, GeneratorState> = {};
+      for (const [path, layer] of peft.layers()) {
+        const g = active === null ? undefined : layer.dropoutGenerator(active);
+        if (g) states[path] = g.getState();
+      }
+      return states;
     },
-    endTraining: () => {
-      if (peft.config().method === "dylora") peft.setRank(peft.config().r);
+    setRandomState: (states) => {
+      const active = peft.activeAdapter;
+      for (const [path, layer] of peft.layers()) {
+        const g = active === null ? undefined : layer.dropoutGenerator(active);
+        if (g && states[path]) g.setState(states[path]);
+      }
     },
   };
 }
@@ -37,6 +51,7 @@ export function fullModelTarget(model: PretrainedModel): TrainTarget {
       (model as unknown as TaskModel).forward(batch.ids, { attentionMask: batch.attentionMask }),
     ...(isCausalLM(model) ? { causalLoss: (batch: Batch) => nextTokenLoss(model, batch) } : {}),
     parameters: () => model.namedParameters().filter(([, t]) => t.requiresGrad),
+    weightsName: "model",
     save: (dir) => saveModel(model, dir),
     load: (dir) => {
       const saved = loadModel(dir, { dtype: model.parameters()[0]?.dtype ?? "float32" });
@@ -47,4 +62,18 @@ export function fullModelTarget(model: PretrainedModel): TrainTarget {
     },
     train: (mode) => void model.train(mode),
   };
+}
+
+/** Only the named modules (a task head such as "score") train; checkpoints hold the whole model. */
+export function headOnlyTarget(model: PretrainedModel, modules: readonly string[]): TrainTarget {
+  const target = fullModelTarget(model);
+  const inHead = (name: string): boolean =>
+    modules.some((m) => name.startsWith(`${m}.`) || name.includes(`.${m}.`));
+  let any = false;
+  for (const [name, t] of model.namedParameters()) {
+    t.requiresGrad = inHead(name);
+    any ||= t.requiresGrad;
+  }
+  if (!any) throw new Error(`head-only training: the model has no module named ${modules.join(" or ")}`);
+  return target;
 }

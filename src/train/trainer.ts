@@ -1,8 +1,9 @@
-import { appendFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync } from "node:fs";
 import { join } from "node:path";
+import { crashPoint, writeDirAtomic, writeError } from "../io/index.js";
 import * as T from "../tensor/index.js";
-import { Generator, noGrad, type Tensor } from "../tensor/index.js";
-import { readCheckpoint, type TrainerState, writeCheckpoint } from "./checkpoint.js";
+import { Generator, type GeneratorState, noGrad, type Tensor } from "../tensor/index.js";
+import { readCheckpoint, type TrainerState, writeCheckpoint } from "./training-checkpoint.js";
 import { classificationMetrics } from "./metrics.js";
 import { AdamW, defaultParamGroups, type NamedParameter, type Optimizer, SGD } from "./optimizer.js";
 import { lrFactor, type ScheduleName } from "./schedule.js";
@@ -57,6 +58,8 @@ export interface TrainTarget {
   /** A causal LM's next-token loss without full logits (lm-loss.ts); else forward + taskLoss. */
   causalLoss?(batch: Batch): Tensor;
   parameters(): NamedParameter[];
+  /** The folder name of its weights in a run and a checkpoint: "adapter", or "model" for full fine-tuning. */
+  readonly weightsName: "adapter" | "model";
   /** Writes the trained weights (an adapter in PEFT format, or a full model) to a folder. */
   save(dir: string): void;
   /** Restores weights written by save (resuming). */
@@ -67,6 +70,11 @@ export interface TrainTarget {
   beginStep?(step: number, rng: Generator): void;
   /** When the training loop ends (DyLoRA goes back to the rank it saves and evaluates). */
   endTraining?(): void;
+  /** Parameters that take no weight decay besides biases and norms (DoRA's magnitudes). */
+  noWeightDecay?(name: string): boolean;
+  /** The states of the generators the forward draws from in training (dropout), by name. */
+  randomState?(): Record<string, GeneratorState>;
+  setRandomState?(states: Record<string, GeneratorState>): void;
 }
 
 export interface LogEntry {
@@ -114,8 +122,9 @@ export interface EvalResult {
 /**
  * The training loop: seeded shuffling per epoch, gradient accumulation, global-norm clipping,
  * warm-up schedules, evaluation with early stopping and a best checkpoint, atomic checkpoints
- * (every N steps and on SIGINT/SIGTERM) that resume to the same losses, and a stop with a clear
- * message on a non-finite loss or gradient.
+ * (every N steps, on SIGINT/SIGTERM and at the end) that resume bit for bit, dropout included,
+ * and a stop with a clear message on a non-finite loss or gradient. A kill at any moment loses at
+ * most the steps since the last checkpoint: see docs/training.md.
  */
 export class Trainer {
   readonly config: TrainConfig;
@@ -124,6 +133,7 @@ export class Trainer {
   private readonly rng: Generator;
   private readonly started = performance.now();
   private stopRequested = false;
+  private lastCheckpoint: number | null = null;
   readonly history: LogEntry[] = [];
   private readonly target: TrainTarget;
   private readonly trainSet: Example[];
@@ -142,14 +152,23 @@ export class Trainer {
     this.numClasses = options.numClasses ?? 0;
     this.config = { ...DEFAULT_TRAIN_CONFIG, ...options.config };
     if (train.length === 0) throw new Error("training set is empty");
-    const groups = defaultParamGroups(target.parameters());
+    const groups = defaultParamGroups(target.parameters(), target.noWeightDecay);
     const c = this.config;
     this.optimizer =
       c.optimizer === "sgd"
         ? new SGD(groups, { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay })
         : new AdamW(groups, { lr: c.lr, weightDecay: c.weightDecay });
     this.rng = new Generator(c.seed);
-    this.state = { step: 0, bestMetric: null, bestStep: null, rng: this.rng.getState(), patienceUsed: 0 };
+    this.state = {
+      step: 0,
+      bestMetric: null,
+      bestStep: null,
+      rng: this.rng.getState(),
+      dropout: {},
+      patienceUsed: 0,
+      metricsBytes: 0,
+      finished: null,
+    };
   }
 
   get batchesPerEpoch(): number {
@@ -178,13 +197,28 @@ export class Trainer {
     );
   }
 
-  /** Continues from a checkpoint folder written by this trainer. */
+  private get metricsFile(): string | null {
+    return this.config.outDir ? join(this.config.outDir, "metrics.jsonl") : null;
+  }
+
+  /**
+   * Continues from a checkpoint folder written by this trainer; metrics.jsonl is cut back to the
+   * checkpoint's step (dropping anything a crash left after it) and read into the history.
+   */
   resume(dir: string): void {
-    const { state, optimizer, weightsDir } = readCheckpoint(dir);
+    const { state, optimizer, weightsDir } = readCheckpoint(dir, this.target.weightsName);
     this.target.load(weightsDir);
     this.optimizer.loadStateDict(optimizer);
     this.state = state;
     this.rng.setState(state.rng);
+    this.target.setRandomState?.(state.dropout);
+    this.lastCheckpoint = state.step;
+    const file = this.metricsFile;
+    if (file && existsSync(file)) {
+      const kept = readFileSync(file).subarray(0, state.metricsBytes).toString("utf8");
+      this.history.length = 0;
+      for (const line of kept.split("\n")) if (line) this.history.push(JSON.parse(line) as LogEntry);
+    }
   }
 
   /** Asks the loop to checkpoint and stop after the current step (SIGINT / SIGTERM do this). */
@@ -207,16 +241,49 @@ export class Trainer {
   private log(entry: LogEntry): void {
     this.history.push(entry);
     this.hooks.onLog?.(entry);
-    if (this.config.outDir)
-      appendFileSync(join(this.config.outDir, "metrics.jsonl"), `${JSON.stringify(entry)}\n`);
+    const file = this.metricsFile;
+    if (!file) return;
+    const line = `${JSON.stringify(entry)}\n`;
+    try {
+      appendFileSync(file, line);
+    } catch (e) {
+      throw writeError(file, e);
+    }
+    this.state.metricsBytes += Buffer.byteLength(line);
   }
 
+  /** What the stop messages say about the checkpoint a run can resume from. */
+  private kept(): string {
+    if (!this.config.outDir) return "nothing is saved without an output folder";
+    const dir = join(this.config.outDir, "checkpoint");
+    return this.lastCheckpoint === null
+      ? "no checkpoint was written yet"
+      : `the checkpoint of step ${this.lastCheckpoint} in ${dir} is kept`;
+  }
+
+  /** Writes checkpoint/, unless a parameter or optimizer state holds NaN or Infinity. */
   private checkpoint(): void {
     if (!this.config.outDir) return;
+    const optimizer = this.optimizer.stateDict();
+    const tensors: [string, Tensor][] = [
+      ...this.target.parameters(),
+      ...[...optimizer.tensors].map(([k, t]): [string, Tensor] => [`optimizer state ${k}`, t]),
+    ];
+    const bad = tensors.find(([, t]) => !t.data.every(Number.isFinite));
+    if (bad)
+      throw new TrainingError(
+        `step ${this.state.step}: ${bad[0]} holds non-finite values; stopped without checkpointing (${this.kept()})`,
+      );
     this.state.rng = this.rng.getState();
-    writeCheckpoint(join(this.config.outDir, "checkpoint"), this.state, this.optimizer.stateDict(), (d) =>
-      this.target.save(d),
+    this.state.dropout = this.target.randomState?.() ?? {};
+    writeCheckpoint(
+      join(this.config.outDir, "checkpoint"),
+      this.state,
+      optimizer,
+      this.target.weightsName,
+      (d) => this.target.save(d),
     );
+    this.lastCheckpoint = this.state.step;
   }
 
   /** The loss of a batch: a causal LM's from its hidden states when it can, else from its logits. */
@@ -242,15 +309,13 @@ export class Trainer {
       const loss = this.loss(batch);
       const value = loss.item();
       if (!Number.isFinite(value))
-        throw new TrainingError(`step ${step}: the loss is ${value}; stopped (the last checkpoint is kept)`);
+        throw new TrainingError(`step ${step}: the loss is ${value}; stopped (${this.kept()})`);
       T.mulScalar(loss, 1 / c.gradAccum).backward();
       total += value;
     }
     const gradNorm = this.clip(this.target.parameters());
     if (!Number.isFinite(gradNorm))
-      throw new TrainingError(
-        `step ${step}: the gradient norm is ${gradNorm}; stopped (the last checkpoint is kept)`,
-      );
+      throw new TrainingError(`step ${step}: the gradient norm is ${gradNorm}; stopped (${this.kept()})`);
     this.optimizer.step();
     this.state.step = step;
     return { loss: total / c.gradAccum, gradNorm };
@@ -294,7 +359,7 @@ export class Trainer {
       this.state.bestMetric = metric;
       this.state.bestStep = this.state.step;
       this.state.patienceUsed = 0;
-      if (this.config.outDir) this.target.save(join(this.config.outDir, "best"));
+      if (this.config.outDir) writeDirAtomic(join(this.config.outDir, "best"), (d) => this.target.save(d));
       return false;
     }
     this.state.patienceUsed++;
@@ -305,9 +370,31 @@ export class Trainer {
     return (performance.now() - this.started) / 1000;
   }
 
+  /** Checkpoints a run that has ended, so resuming it only saves its result. */
+  private finish(how: "done" | "early-stop"): "done" | "early-stop" {
+    this.state.finished = how;
+    this.checkpoint();
+    return how;
+  }
+
   /** Trains to the configured length (or an early stop or a stop request); returns why it stopped. */
   async run(): Promise<"done" | "early-stop" | "interrupted"> {
     const c = this.config;
+    if (this.state.finished) {
+      this.target.endTraining?.();
+      return this.state.finished;
+    }
+    const file = this.metricsFile;
+    // A fresh run starts the log; a resumed one cuts off what came after its checkpoint.
+    if (file) {
+      try {
+        mkdirSync(c.outDir!, { recursive: true });
+        if (existsSync(file)) truncateSync(file, this.state.metricsBytes);
+        else appendFileSync(file, "");
+      } catch (e) {
+        throw writeError(file, e);
+      }
+    }
     const onSignal = (): void => this.requestStop();
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
@@ -317,20 +404,18 @@ export class Trainer {
         const step = this.state.step;
         this.log({ step, lr: this.optimizer.lr, loss, grad_norm: gradNorm, elapsed_s: this.elapsed() });
         this.hooks.onStep?.(step, this.totalSteps, loss);
+        crashPoint("step");
         // Let signal handlers and progress output run between steps.
         await new Promise((resolve) => setImmediate(resolve));
         const stopEarly =
           c.evalEvery !== null && step % c.evalEvery === 0 && step < this.totalSteps && this.evalAndTrack();
-        if (c.checkpointEvery !== null && step % c.checkpointEvery === 0) this.checkpoint();
-        if (stopEarly) return "early-stop";
-        if (this.stopRequested) {
-          this.checkpoint();
-          return "interrupted";
-        }
+        if (stopEarly) return this.finish("early-stop");
+        const due = c.checkpointEvery !== null && step % c.checkpointEvery === 0;
+        if (due || this.stopRequested) this.checkpoint();
+        if (this.stopRequested) return "interrupted";
       }
       this.evalAndTrack();
-      this.checkpoint();
-      return "done";
+      return this.finish("done");
     } finally {
       this.target.endTraining?.();
       process.removeListener("SIGINT", onSignal);

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { getPeftModel } from "../../src/adapters/index.js";
-import { mergeAdapterFolder } from "../../src/adapters/file-merge.js";
+import { mergeAdapterFolder } from "../../src/adapters/index.js";
 import { loadSafetensors, saveSafetensors } from "../../src/io/index.js";
 import { peftFixturesDir, repoRoot } from "../fixtures.js";
 import { assertClose } from "../helpers.js";

@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { AdapterLayer, denseDelta, getPeftModel, METHODS, PeftModel } from "../../src/adapters/index.js";
+import { AdapterLayer, denseDelta, getPeftModel, methodNamed, PeftModel } from "../../src/adapters/index.js";
 import { hadamardDelta } from "../../src/adapters/methods/hadamard-product.js";
 import * as T from "../../src/tensor/index.js";
 import { Generator, noGrad } from "../../src/tensor/index.js";
@@ -25,7 +25,7 @@ for (const { label, config } of CASES) {
 
     it("has the spec's parameter count", () => {
       const peft = make();
-      const method = METHODS[peft.config().method];
+      const method = methodNamed(peft.config().method);
       let expected = 0;
       const sharedTypes = new Map<string, number>();
       for (const [path, layer] of peft.layers()) {

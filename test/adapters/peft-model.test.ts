@@ -180,7 +180,21 @@ describe("PeftModel", () => {
       r: 4,
     });
     const rng = new Generator(3);
-    const ranks = new Set(Array.from({ length: 40 }, () => peft.sampleRank(rng)));
+    const ranksInUse = (): number[] =>
+      peft.layers().map(([, layer]) => {
+        const delta = layer.adapter("default")!.delta();
+        return delta.kind === "low-rank" ? delta.a.shape[0] : 0;
+      });
+    const ranks = new Set<number>();
+    for (let step = 0; step < 40; step++) {
+      peft.beginTrainingStep(rng);
+      const drawn = ranksInUse();
+      assert.ok(
+        drawn.every((k) => k === drawn[0]),
+        `one rank for every module, got ${drawn}`,
+      );
+      ranks.add(drawn[0]);
+    }
     assert.deepEqual([...ranks].sort(), [1, 2, 3, 4]);
     peft.setRank(2);
     for (const [, layer] of peft.layers()) {

@@ -1,4 +1,4 @@
-import type { AdapterConfigInput, PeftModel } from "../../src/adapters/index.js";
+import { type AdapterConfigInput, methodNames, type PeftModel } from "../../src/adapters/index.js";
 import { Generator, noGrad, type Tensor } from "../../src/tensor/index.js";
 import * as T from "../../src/tensor/index.js";
 import { TinyDecoder } from "../support/tiny-decoder.js";
@@ -22,9 +22,16 @@ export const IDS = T.tensor(
   { dtype: "int32" },
 );
 
-/** Every method and option the invariants run over: square Linear, non-square Linear and Conv1D targets. */
+/**
+ * Every method and option the invariants run over: each registered method plain and with the
+ * "better" init, then the options worth a case of their own; on square Linear, non-square Linear
+ * and Conv1D targets.
+ */
 export const CASES: { label: string; config: Omit<AdapterConfigInput, "targetModules"> }[] = [
-  { label: "lora", config: { method: "lora" } },
+  ...methodNames().flatMap((method) => [
+    { label: method, config: { method } },
+    { label: `${method} better`, config: { method, init: "better" as const } },
+  ]),
   {
     label: "lora rslora + patterns",
     config: {
@@ -35,23 +42,9 @@ export const CASES: { label: string; config: Omit<AdapterConfigInput, "targetMod
     },
   },
   { label: "lora gaussian", config: { method: "lora", init: "gaussian" } },
-  { label: "dora", config: { method: "dora" } },
-  { label: "moslora", config: { method: "moslora" } },
   { label: "moslora orthogonal", config: { method: "moslora", mixerInit: "orthogonal" } },
-  { label: "condlora", config: { method: "condlora" } },
-  { label: "dylora", config: { method: "dylora" } },
-  { label: "additive", config: { method: "additive" } },
-  { label: "hadamard", config: { method: "hadamard" } },
   { label: "hadamard k=4 tanh", config: { method: "hadamard", k: 4, activation: "tanh" } },
   { label: "hadamard sigmoid better", config: { method: "hadamard", activation: "sigmoid", init: "better" } },
-  { label: "hadamard-add", config: { method: "hadamard-add" } },
-  { label: "loha", config: { method: "loha" } },
-  ...(
-    ["lora", "dora", "moslora", "condlora", "dylora", "additive", "hadamard", "hadamard-add", "loha"] as const
-  ).map((method) => ({
-    label: `${method} better`,
-    config: { method, init: "better" as const },
-  })),
 ];
 
 export const TARGETS = ["q_proj", "gate_proj", "down_proj"];

@@ -11,7 +11,7 @@ import * as T from "../../src/tensor/index.js";
 import { assertClose } from "../helpers.js";
 import { f64, linearWith, type SingleLinear } from "../support/single-linear.js";
 
-// methods.md §0's fixture: W0 [3, 4], b, A [2, 4], B [3, 2], x, alpha 4 (s = 2).
+// docs/methods.md §0's fixture: W0 [3, 4], b, A [2, 4], B [3, 2], x, alpha 4 (s = 2).
 const W0 = [
   [1, 2, 0, -1],
   [0, 1, 3, 1],
@@ -59,7 +59,7 @@ function check(peft: PeftModel, { delta, y }: { delta?: number[][]; y: number[] 
   assertClose(peft.forward(X).data, y, { ...TOL, what: "y" });
 }
 
-describe("methods.md §7 worked numbers", () => {
+describe("docs/methods.md §7 worked numbers", () => {
   it("LoRA", () => {
     const peft = adapted({ method: "lora" });
     set(peft, { "lora_A.weight": A, "lora_B.weight": B });

@@ -12,52 +12,12 @@ import { loadModel, saveModel } from "../../src/models/hf.js";
 import * as T from "../../src/tensor/index.js";
 import { noGrad, type Tensor } from "../../src/tensor/index.js";
 import { assertClose } from "../helpers.js";
-import { randomTensors, writeFolder } from "../support/hf-folders.js";
+import { GPT2_CONFIG, gpt2Shapes, randomTensors, writeFolder } from "../support/hf-folders.js";
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), "morelora-models-"));
 const intTensor = (rows: number[][]): Tensor => T.tensor(rows, { dtype: "int32" });
 
-const GPT2 = {
-  architectures: ["GPT2LMHeadModel"],
-  model_type: "gpt2",
-  vocab_size: 40,
-  n_positions: 32,
-  n_embd: 16,
-  n_layer: 2,
-  n_head: 4,
-  n_inner: null,
-  layer_norm_epsilon: 1e-5,
-  activation_function: "gelu_new",
-};
-
-/** GPT-2 names as OpenAI's checkpoint has them: no "transformer." prefix, causal-mask buffers. */
-function gpt2Shapes(): Record<string, number[]> {
-  const d = 16;
-  const shapes: Record<string, number[]> = {
-    "wte.weight": [40, d],
-    "wpe.weight": [32, d],
-    "ln_f.weight": [d],
-    "ln_f.bias": [d],
-  };
-  for (let i = 0; i < 2; i++) {
-    Object.assign(shapes, {
-      [`h.${i}.ln_1.weight`]: [d],
-      [`h.${i}.ln_1.bias`]: [d],
-      [`h.${i}.attn.bias`]: [1, 1, 32, 32],
-      [`h.${i}.attn.c_attn.weight`]: [d, 3 * d],
-      [`h.${i}.attn.c_attn.bias`]: [3 * d],
-      [`h.${i}.attn.c_proj.weight`]: [d, d],
-      [`h.${i}.attn.c_proj.bias`]: [d],
-      [`h.${i}.ln_2.weight`]: [d],
-      [`h.${i}.ln_2.bias`]: [d],
-      [`h.${i}.mlp.c_fc.weight`]: [d, 4 * d],
-      [`h.${i}.mlp.c_fc.bias`]: [4 * d],
-      [`h.${i}.mlp.c_proj.weight`]: [4 * d, d],
-      [`h.${i}.mlp.c_proj.bias`]: [d],
-    });
-  }
-  return shapes;
-}
+const GPT2 = GPT2_CONFIG;
 
 type Weights = Map<string, Tensor>;
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { getPeftModel, METHODS, type MethodName } from "../../src/adapters/index.js";
+import { getPeftModel, methodNames } from "../../src/adapters/index.js";
 import type { CausalLM } from "../../src/models/index.js";
 import * as T from "../../src/tensor/index.js";
 import { type Batch, nextTokenLoss } from "../../src/train/index.js";
@@ -37,7 +37,7 @@ const BERT = {
 /** Loss and gradients of two training steps (dropout draws new masks each), float32. */
 function run(
   config: Record<string, unknown>,
-  method: MethodName,
+  method: string,
   targetModules: string[],
   checkpoint: boolean,
 ): { losses: number[]; grads: Map<string, Float32Array> } {
@@ -66,7 +66,7 @@ function run(
   };
 }
 
-function assertSame(config: Record<string, unknown>, method: MethodName, targets: string[]): void {
+function assertSame(config: Record<string, unknown>, method: string, targets: string[]): void {
   const plain = run(config, method, targets, false);
   const recomputed = run(config, method, targets, true);
   assert.deepEqual(recomputed.losses, plain.losses);
@@ -83,7 +83,7 @@ function assertSame(config: Record<string, unknown>, method: MethodName, targets
 }
 
 describe("gradient checkpointing gives bitwise the gradients of the plain backward, with dropout", () => {
-  for (const method of Object.keys(METHODS) as MethodName[])
+  for (const method of methodNames())
     it(`Llama, ${method} on q_proj, v_proj, down_proj`, () =>
       assertSame(LLAMA_CONFIG, method, ["q_proj", "v_proj", "down_proj"]));
   it("GPT-2, lora on c_attn and c_fc", () => assertSame(GPT2, "lora", ["c_attn", "c_fc"]));

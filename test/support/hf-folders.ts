@@ -91,6 +91,48 @@ export function llamaShapes(
   return shapes;
 }
 
+export const GPT2_CONFIG = {
+  architectures: ["GPT2LMHeadModel"],
+  model_type: "gpt2",
+  vocab_size: 40,
+  n_positions: 32,
+  n_embd: 16,
+  n_layer: 2,
+  n_head: 4,
+  n_inner: null,
+  layer_norm_epsilon: 1e-5,
+  activation_function: "gelu_new",
+};
+
+/** GPT-2 names as OpenAI's checkpoint has them: no "transformer." prefix, causal-mask buffers. */
+export function gpt2Shapes(c: typeof GPT2_CONFIG = GPT2_CONFIG): Record<string, number[]> {
+  const d = c.n_embd;
+  const shapes: Record<string, number[]> = {
+    "wte.weight": [c.vocab_size, d],
+    "wpe.weight": [c.n_positions, d],
+    "ln_f.weight": [d],
+    "ln_f.bias": [d],
+  };
+  for (let i = 0; i < c.n_layer; i++) {
+    Object.assign(shapes, {
+      [`h.${i}.ln_1.weight`]: [d],
+      [`h.${i}.ln_1.bias`]: [d],
+      [`h.${i}.attn.bias`]: [1, 1, c.n_positions, c.n_positions],
+      [`h.${i}.attn.c_attn.weight`]: [d, 3 * d],
+      [`h.${i}.attn.c_attn.bias`]: [3 * d],
+      [`h.${i}.attn.c_proj.weight`]: [d, d],
+      [`h.${i}.attn.c_proj.bias`]: [d],
+      [`h.${i}.ln_2.weight`]: [d],
+      [`h.${i}.ln_2.bias`]: [d],
+      [`h.${i}.mlp.c_fc.weight`]: [d, 4 * d],
+      [`h.${i}.mlp.c_fc.bias`]: [4 * d],
+      [`h.${i}.mlp.c_proj.weight`]: [4 * d, d],
+      [`h.${i}.mlp.c_proj.bias`]: [d],
+    });
+  }
+  return shapes;
+}
+
 /** A random tiny Llama (LLAMA_CONFIG) with a word-level tokenizer over words, in a new temporary folder. */
 export function tinyLlamaFolder(words: string[], seed: number, std: number): string {
   const dir = writeFolder(

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -12,6 +12,8 @@ import {
   classificationMetrics,
   collate,
   loadExamples,
+  type JobOptions,
+  type LogEntry,
   lrFactor,
   prepareJob,
   SGD,
@@ -159,10 +161,16 @@ describe("data", () => {
 });
 
 describe("Trainer", () => {
-  async function lora(outDir: string | null, extra: Record<string, unknown> = {}, stopAt?: number) {
+  async function lora(
+    outDir: string | null,
+    extra: Record<string, unknown> = {},
+    stopAt?: number,
+    adapter: Record<string, unknown> = {},
+    onStep?: (step: number) => void,
+  ) {
     const { dir, tok, data } = setup();
     const model = loadModel(dir) as LlamaForCausalLM;
-    const peft = getPeftModel(model, { targetModules: ["q_proj", "v_proj"], r: 4, alpha: 8 });
+    const peft = getPeftModel(model, { targetModules: ["q_proj", "v_proj"], r: 4, alpha: 8, ...adapter });
     const examples = await loadExamples(data, tok, { kind: "causal-lm", maxLength: 16 });
     const trainer: Trainer = new Trainer({
       target: adapterTarget(peft),
@@ -173,6 +181,7 @@ describe("Trainer", () => {
       hooks: {
         onStep: (step) => {
           if (step === stopAt) trainer.requestStop();
+          onStep?.(step);
         },
       },
     });
@@ -188,18 +197,84 @@ describe("Trainer", () => {
     assert.ok(last < first * 0.8, `loss ${first} -> ${last}`);
   });
 
-  it("resumes from a checkpoint to the same losses as an uninterrupted run", async () => {
-    const full = await lora(null);
+  it("resumes from a checkpoint bit for bit, adapter dropout included, and cuts the log back", async () => {
+    const withDropout = { dropout: 0.3 };
+    const full = await lora(null, {}, undefined, withDropout);
     await full.trainer.run();
     const out = tmp();
-    const first = await lora(out, {}, 5);
+    const first = await lora(out, {}, 5, withDropout);
     assert.equal(await first.trainer.run(), "interrupted");
-    const second = await lora(out);
+    // A crash after the checkpoint leaves later lines, one of them torn: resume drops them.
+    appendFileSync(join(out, "metrics.jsonl"), '{"step":6,"loss":1}\n{"step":7,"lo');
+    const second = await lora(out, {}, undefined, withDropout);
     second.trainer.resume(join(out, "checkpoint"));
     assert.equal(second.trainer.step, 5);
     await second.trainer.run();
-    const losses = (t: Trainer) => t.history.filter((e) => e.loss !== undefined).map((e) => [e.step, e.loss]);
-    assert.deepEqual([...losses(first.trainer), ...losses(second.trainer)], losses(full.trainer));
+    const losses = (h: readonly LogEntry[]) => h.map((e) => ({ ...e, elapsed_s: 0 }));
+    assert.deepEqual(losses(second.trainer.history), losses(full.trainer.history));
+    const logged = readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n");
+    assert.deepEqual(losses(logged.map((l) => JSON.parse(l) as LogEntry)), losses(full.trainer.history));
+    const weights = (p: typeof full.peft) => p.trainableParameters().map(([n, t]) => [n, [...t.data]]);
+    assert.deepEqual(weights(second.peft), weights(full.peft));
+  });
+
+  it("keeps a full fine-tune's weights under model/, in the run and in its checkpoint, and resumes from them", async () => {
+    const { dir, data } = setup();
+    const out = tmp();
+    const opts: JobOptions = {
+      model: dir,
+      data,
+      valRatio: 0,
+      task: "causal-lm",
+      textField: "text",
+      labelField: "label",
+      maxLength: 16,
+      pack: false,
+      full: true,
+      adapter: { targetModules: ["q_proj"] },
+      train: { batchSize: 2, maxSteps: 2, lr: 1e-3, outDir: out },
+    };
+    const first = await trainJob(opts);
+    assert.equal(first.saved, join(out, "model"));
+    assert.ok(existsSync(join(out, "model", "model.safetensors")));
+    assert.ok(existsSync(join(out, "checkpoint", "model", "model.safetensors")));
+    assert.ok(!existsSync(join(out, "checkpoint", "adapter")));
+    // Resuming the finished run reads its weights back from checkpoint/model and only saves the result.
+    const again = await trainJob({ ...opts, resume: join(out, "checkpoint") });
+    assert.deepEqual([again.stopped, again.trainer.step], ["done", 2]);
+  });
+
+  it("never checkpoints non-finite weights: the last finite checkpoint stays", async () => {
+    const out = tmp();
+    const { trainer } = await lora(out, { checkpointEvery: 2 }, 2);
+    assert.equal(await trainer.run(), "interrupted");
+    const saved = readFileSync(join(out, "checkpoint", "adapter", "adapter_model.safetensors"));
+    // An update that overflowed at step 4: a weight is infinite although the loss was finite.
+    const poison = (step: number) => {
+      if (step === 4) again.peft.trainableParameters()[0][1].data[0] = Number.POSITIVE_INFINITY;
+    };
+    const again = await lora(out, { checkpointEvery: 2 }, undefined, {}, poison);
+    const name = again.peft.trainableParameters()[0][0];
+    again.trainer.resume(join(out, "checkpoint"));
+    await assert.rejects(
+      again.trainer.run(),
+      new RegExp(`${name.replace(/\./g, "\\.")} holds non-finite values; .*checkpoint of step 2 .* is kept`),
+    );
+    assert.deepEqual(readFileSync(join(out, "checkpoint", "adapter", "adapter_model.safetensors")), saved);
+  });
+
+  it("names the file when the output folder disappears, and keeps what was saved", async () => {
+    const out = tmp();
+    const { trainer } = await lora(out, { checkpointEvery: 100 }, undefined);
+    let removed = false;
+    const run = trainer.run();
+    // The loop yields between steps: remove the folder while it trains.
+    setImmediate(() => {
+      rmSync(out, { recursive: true, force: true });
+      removed = true;
+    });
+    await assert.rejects(run, /metrics\.jsonl: could not write \(its folder .* no longer exists\)/);
+    assert.ok(removed);
   });
 
   it("draws DyLoRA's rank each step through the target alone, and ends at the full rank", async () => {

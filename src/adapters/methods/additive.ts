@@ -1,13 +1,13 @@
 import * as T from "../../tensor/index.js";
 import { lowRank } from "../delta.js";
 import type { AdapterMethod } from "../method.js";
-import { kaiming, need, tiledIdentities, zeros } from "./factors.js";
+import { kaiming, loraShape, need, tiledIdentities, zeros } from "./factors.js";
 
 const A = "lora_A.weight";
 const B = "lora_B.weight";
 
 /**
- * Additive LoRA (MoreLoRA, methods.md §1.2): ΔW = s · (B I_A + I_B A) with the tiled identities
+ * Additive LoRA (MoreLoRA, docs/methods.md §1.2): ΔW = s · (B I_A + I_B A) with the tiled identities
  * I_A [r, n], I_B [m, r]; ΔW[p, q] = s · (B[p, q mod r] + A[p mod r, q]). It is the rank-2r
  * product [B, I_B][I_A; A], applied without forming ΔW. A = B = 0 at init: each factor's
  * gradient does not depend on the other, so it trains from zero.
@@ -15,6 +15,8 @@ const B = "lora_B.weight";
 export const additive: AdapterMethod = {
   name: "additive",
   layers: ["linear", "conv1d"],
+  tensorNames: /lora_[AB]\.weight/,
+  moduleShape: loraShape,
   init(ctx, kind) {
     const { m, n } = ctx.view;
     const random = kind === "nonzero";

@@ -6,7 +6,7 @@ import { kaiming, zeros } from "./factors.js";
 
 /**
  * The maps shared by every module of one type: Θ_B [r, n] always; for square W0 the paper's
- * Θ_A [r, n], for m ≠ n morelora's extension Φ_A [r, m] (methods.md §8).
+ * Θ_A [r, n], for m ≠ n morelora's extension Φ_A [r, m] (docs/methods.md §8).
  */
 function maps(
   ctx: MethodContext,
@@ -38,13 +38,14 @@ function maps(
 }
 
 /**
- * CondLoRA (methods.md §3): one pair of linear maps per module type, shared by all layers, turns
+ * CondLoRA (docs/methods.md §3): one pair of linear maps per module type, shared by all layers, turns
  * each layer's frozen W0 into its factors: B = W0 Θ_Bᵀ, A = Θ_A W0ᵀ (square W0), or A = Φ_A W0
  * (m ≠ n, morelora's extension). ΔW = s · B A, applied through the factors.
  */
 export const condlora: AdapterMethod = {
   name: "condlora",
   layers: ["linear", "conv1d"],
+  sharedPrefix: "condlora",
   init(ctx, kind) {
     maps(ctx, kind);
     return new Map();

@@ -3,7 +3,7 @@ import { noGrad, type Tensor } from "../../tensor/index.js";
 import { type Delta, denseDelta, lowRank } from "../delta.js";
 import type { AdapterMethod } from "../method.js";
 import type { WeightView } from "../view.js";
-import { loraNames, loraPair, need } from "./factors.js";
+import { LORA_TENSORS, loraNames, loraPair, loraShape, need } from "./factors.js";
 
 const MAGNITUDE = "lora_magnitude_vector";
 // Floor of a row norm: W0 can have zero rows (Llama-3.1-8B o_proj has 511), where m/‖·‖ would be inf.
@@ -11,7 +11,7 @@ const NORM_FLOOR = 1e-12;
 
 /**
  * ‖W0 + ΔW‖ per output row, detached (DoRA §4.3). For a low-rank ΔW = s·B A it uses the factored
- * form of methods.md §2.7, ‖W0‖² + 2s·rowsum((W0 Aᵀ) ⊙ B) + s²·rowsum((B (A Aᵀ)) ⊙ B), so no
+ * form of docs/methods.md §2.7, ‖W0‖² + 2s·rowsum((W0 Aᵀ) ⊙ B) + s²·rowsum((B (A Aᵀ)) ⊙ B), so no
  * m×n matrix is formed.
  */
 export function rowNorms(view: WeightView, delta: Delta): Tensor {
@@ -26,12 +26,16 @@ export function rowNorms(view: WeightView, delta: Delta): Tensor {
 }
 
 /**
- * DoRA (methods.md §2): W' = m ⊙_row (W0 + s·B A) / ‖W0 + s·B A‖_row, bias not rescaled, with
+ * DoRA (docs/methods.md §2): W' = m ⊙_row (W0 + s·B A) / ‖W0 + s·B A‖_row, bias not rescaled, with
  * the dropout-correct decomposition y = base + (c − 1)⊙(W0 xd) + c⊙(s·B A xd), c = m / ‖·‖.
  */
 export const dora: AdapterMethod = {
   name: "dora",
   layers: ["linear", "conv1d", "embedding"],
+  tensorNames: new RegExp(`${LORA_TENSORS.source}|${MAGNITUDE}`),
+  moduleShape: loraShape,
+  noWeightDecay: new RegExp(MAGNITUDE),
+  peft: { type: "LORA", claims: (json) => Boolean(json.use_dora), loraFields: { use_dora: true } },
   init(ctx, kind) {
     const { a, b } = loraPair(ctx, kind);
     const names = loraNames(ctx);

@@ -2,7 +2,16 @@ import * as T from "../../tensor/index.js";
 import type { Tensor } from "../../tensor/index.js";
 import { lowRank } from "../delta.js";
 import type { AdapterMethod } from "../method.js";
-import { loraPair, need } from "./factors.js";
+import { loraPair, loraShape, need } from "./factors.js";
+
+declare module "../config.js" {
+  interface MethodOptions {
+    /** DyLoRA: only the newest sampled rank component learns each step (the reference code's mode). */
+    dyloraFrozen: boolean;
+    /** DyLoRA: the rank used outside training (eval, merge, save); null means r. */
+    dyloraRank: number | null;
+  }
+}
 
 const A = "lora_A.weight";
 const B = "lora_B.weight";
@@ -14,13 +23,38 @@ function leading(t: Tensor, axis: number, k: number, frozen: boolean): Tensor {
 }
 
 /**
- * DyLoRA (methods.md §5): LoRA at r_max whose active rank k is chosen per step (the trainer's
+ * DyLoRA (docs/methods.md §5): LoRA at r_max whose active rank k is chosen per step (the trainer's
  * rank hook) or set explicitly; ΔW_k = (α / k) · B[:, :k] A[:k, :]. In frozen mode, while
  * training, only component k−1 receives gradients.
  */
 export const dylora: AdapterMethod = {
   name: "dylora",
   layers: ["linear", "conv1d"],
+  options: [
+    {
+      key: "dyloraFrozen",
+      type: "boolean",
+      default: true,
+      help: "dylora: only the newest sampled rank component learns each step",
+    },
+    {
+      key: "dyloraRank",
+      type: "integer",
+      default: null,
+      min: 1,
+      nullable: true,
+      help: "dylora: the rank used outside training (eval, merge, save); default r",
+    },
+  ],
+  tensorNames: /lora_[AB]\.weight/,
+  moduleShape: loraShape,
+  rankOption: "dyloraRank",
+  training: {
+    // One rank in 1..r for every module this step.
+    beginStep: (adapter, rng) =>
+      adapter.applyRank(rng.int(adapter.config.r) + 1, adapter.config.dyloraFrozen),
+    end: (adapter) => adapter.setRank(adapter.config.r),
+  },
   init(ctx, kind) {
     const { a, b } = loraPair(ctx, kind);
     return new Map([

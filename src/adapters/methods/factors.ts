@@ -1,7 +1,7 @@
 import { init } from "../../nn/index.js";
 import * as T from "../../tensor/index.js";
 import type { Tensor } from "../../tensor/index.js";
-import type { InitKind, MethodContext } from "../method.js";
+import type { InitKind, MethodContext, ModuleShape } from "../method.js";
 
 /** PyTorch's kaiming_uniform_(a=√5) on a new tensor: U(±1/√fan_in). */
 export function kaiming(ctx: MethodContext, shape: number[]): Tensor {
@@ -33,6 +33,17 @@ export function loraNames(ctx: MethodContext): { a: string; b: string } {
     : { a: "lora_A.weight", b: "lora_B.weight" };
 }
 
+/** The names of a LoRA pair in an adapter file. */
+export const LORA_TENSORS = /lora_[AB]\.weight|lora_embedding_[AB]/;
+
+/** [out, in] of a module from its LoRA pair (B's rows, A's columns); an embedding by its names. */
+export function loraShape(tensors: ReadonlyMap<string, Tensor>): ModuleShape | null {
+  const embedding = tensors.has("lora_embedding_A");
+  const a = tensors.get(embedding ? "lora_embedding_A" : "lora_A.weight");
+  const b = tensors.get(embedding ? "lora_embedding_B" : "lora_B.weight");
+  return a && b ? { kind: embedding ? "embedding" : "linear", m: b.shape[0], n: a.shape[1] } : null;
+}
+
 /** A named tensor of a map, or an error naming it (loaders check names first; this guards the rest). */
 export function need(tensors: ReadonlyMap<string, Tensor>, name: string): Tensor {
   const t = tensors.get(name);
@@ -41,7 +52,7 @@ export function need(tensors: ReadonlyMap<string, Tensor>, name: string): Tensor
 }
 
 /**
- * MoreLoRA's tiled identities (methods.md §1.2): I_A [r, n] with I_A[i, q] = 1 iff q mod r = i,
+ * MoreLoRA's tiled identities (docs/methods.md §1.2): I_A [r, n] with I_A[i, q] = 1 iff q mod r = i,
  * and I_B [m, r] with I_B[p, i] = 1 iff p mod r = i (truncated when r does not divide n or m).
  */
 export function tiledIdentities(ctx: MethodContext, r: number): { ia: Tensor; ib: Tensor } {

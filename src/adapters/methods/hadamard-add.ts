@@ -2,10 +2,17 @@ import * as T from "../../tensor/index.js";
 import type { Tensor } from "../../tensor/index.js";
 import type { AdapterMethod } from "../method.js";
 import { kaiming, need, tiledIdentities, zeros } from "./factors.js";
-import { factorNames, hadamardDelta, splitRank } from "./hadamard-product.js";
+import {
+  FACTOR_TENSORS,
+  factorNames,
+  factorShape,
+  hadamardDelta,
+  K_OPTION,
+  splitRank,
+} from "./hadamard-product.js";
 
 /**
- * Hadamard-Add (MoreLoRA, methods.md §1.3): Δᵢ = Uᵢ I_A + I_B Vᵢ (Additive LoRA at rank r/k),
+ * Hadamard-Add (MoreLoRA, docs/methods.md §1.3): Δᵢ = Uᵢ I_A + I_B Vᵢ (Additive LoRA at rank r/k),
  * ΔW = s · ⊙ᵢ Δᵢ. Each Δᵢ is the product [Uᵢ, I_B][I_A; Vᵢ], so the Hadamard product factors
  * like Hadamard-Mul's. ΔW = 0 at init needs one Δᵢ = 0: the last pair starts at zero, the
  * others kaiming-uniform (the zero pair still gets gradient through the others).
@@ -13,6 +20,9 @@ import { factorNames, hadamardDelta, splitRank } from "./hadamard-product.js";
 export const hadamardAdd: AdapterMethod = {
   name: "hadamard-add",
   layers: ["linear", "conv1d"],
+  options: [K_OPTION],
+  tensorNames: FACTOR_TENSORS,
+  moduleShape: factorShape,
   validate(ctx) {
     splitRank(ctx.r, ctx.config.k, "hadamard-add");
   },

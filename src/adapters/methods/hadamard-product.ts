@@ -1,7 +1,28 @@
 import * as T from "../../tensor/index.js";
 import type { Tensor } from "../../tensor/index.js";
-import type { Activation } from "../config.js";
 import { type Delta, lowRank } from "../delta.js";
+import type { MethodOption, ModuleShape } from "../method.js";
+
+export type Activation = "none" | "tanh" | "sigmoid";
+
+declare module "../config.js" {
+  interface MethodOptions {
+    /** Hadamard and Hadamard-Add: the number of factors the rank budget r is split into. */
+    k: number;
+  }
+}
+
+/** The option both Hadamard methods read. */
+export const K_OPTION: MethodOption = {
+  key: "k",
+  type: "integer",
+  default: 2,
+  min: 1,
+  help: "hadamard / hadamard-add: number of factors",
+};
+
+/** The tensor names of the Hadamard methods' factor pairs. */
+export const FACTOR_TENSORS = /hadamard_[UV]\d+\.weight/;
 
 /** Row-wise Kronecker (face-splitting) product: P[p, (a, b)] = P1[p, a] · P2[p, b]. */
 function faceSplitRows(p1: Tensor, p2: Tensor): Tensor {
@@ -23,7 +44,7 @@ const ACTIVATIONS: Record<Exclude<Activation, "none">, (t: Tensor) => Tensor> = 
 };
 
 /**
- * scale · ⊙ᵢ act(Pᵢ Qᵢ) for factor pairs Pᵢ [m, dᵢ], Qᵢ [dᵢ, n] (methods.md §1.3). Without an
+ * scale · ⊙ᵢ act(Pᵢ Qᵢ) for factor pairs Pᵢ [m, dᵢ], Qᵢ [dᵢ, n] (docs/methods.md §1.3). Without an
  * activation it stays low-rank through (P1 ⊠ P2 ⊠ …)(Q1 ⊠ Q2 ⊠ …), of inner size Πdᵢ, when that
  * is smaller than min(m, n) (or when `form` asks); otherwise ΔW is formed.
  */
@@ -50,6 +71,13 @@ export const factorNames = (i: number): { u: string; v: string } => ({
   u: `hadamard_U${i}.weight`,
   v: `hadamard_V${i}.weight`,
 });
+
+/** The module's [out, in] from its first factor pair. */
+export function factorShape(tensors: ReadonlyMap<string, Tensor>): ModuleShape | null {
+  const { u, v } = factorNames(1);
+  const [first, second] = [tensors.get(u), tensors.get(v)];
+  return first && second ? { kind: "linear", m: first.shape[0], n: second.shape[1] } : null;
+}
 
 /** The rank of each of the k factor pairs a budget r is split into; an error unless k divides r. */
 export function splitRank(r: number, k: number, method: string): number {

@@ -1,16 +1,43 @@
 import type { Tensor } from "../../tensor/index.js";
 import type { AdapterMethod } from "../method.js";
 import { kaiming, need, zeros } from "./factors.js";
-import { factorNames, hadamardDelta, splitRank } from "./hadamard-product.js";
+import {
+  type Activation,
+  FACTOR_TENSORS,
+  factorNames,
+  factorShape,
+  hadamardDelta,
+  K_OPTION,
+  splitRank,
+} from "./hadamard-product.js";
+
+declare module "../config.js" {
+  interface MethodOptions {
+    /** Hadamard: the activation applied to each factor product before the Hadamard product. */
+    activation: Activation;
+  }
+}
 
 /**
- * Hadamard-product LoRA (MoreLoRA "h-mul", methods.md §1.3): the rank budget r split into k
+ * Hadamard-product LoRA (MoreLoRA "h-mul", docs/methods.md §1.3): the rank budget r split into k
  * pairs Uᵢ [m, r/k], Vᵢ [r/k, n]; ΔW = s · ⊙ᵢ act(Uᵢ Vᵢ), act none, tanh or sigmoid. Every
  * factor starts kaiming-uniform except V_k = 0, so ΔW = 0 (sigmoid needs the "better" init).
  */
 export const hadamard: AdapterMethod = {
   name: "hadamard",
   layers: ["linear", "conv1d"],
+  options: [
+    K_OPTION,
+    {
+      key: "activation",
+      type: "string",
+      default: "none",
+      values: ["none", "tanh", "sigmoid"],
+      help: "hadamard: none, tanh or sigmoid",
+    },
+  ],
+  tensorNames: FACTOR_TENSORS,
+  moduleShape: factorShape,
   validate(ctx) {
     splitRank(ctx.r, ctx.config.k, "hadamard");
     if (ctx.config.activation === "sigmoid" && ctx.config.init !== "better") {

@@ -1,11 +1,14 @@
 import { lowRank } from "../delta.js";
 import type { AdapterMethod } from "../method.js";
-import { loraNames, loraPair, need } from "./factors.js";
+import { LORA_TENSORS, loraNames, loraPair, loraShape, need } from "./factors.js";
 
-/** LoRA (methods.md §0): ΔW = s · B A, applied as s · (x Aᵀ) Bᵀ. */
+/** LoRA (docs/methods.md §0): ΔW = s · B A, applied as s · (x Aᵀ) Bᵀ. */
 export const lora: AdapterMethod = {
   name: "lora",
   layers: ["linear", "conv1d", "embedding"],
+  tensorNames: LORA_TENSORS,
+  moduleShape: loraShape,
+  peft: { type: "LORA", claims: (json) => !json.use_dora },
   init(ctx, kind) {
     const { a, b } = loraPair(ctx, kind);
     const names = loraNames(ctx);

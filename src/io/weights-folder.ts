@@ -11,7 +11,7 @@ export const INDEX_FILE = "model.safetensors.index.json";
  * The safetensors files of a HuggingFace checkpoint folder: model.safetensors, or the shards
  * that model.safetensors.index.json's weight_map names. Errors name the folder or file.
  */
-export function checkpointFiles(dir: string): string[] {
+export function weightFiles(dir: string): string[] {
   const single = join(dir, SINGLE_FILE);
   if (existsSync(single)) return [single];
   const indexPath = join(dir, INDEX_FILE);
@@ -36,9 +36,9 @@ export interface StoredTensor {
 }
 
 /** Reads every tensor of a checkpoint folder; a name found in two shards is an error. */
-export function readCheckpoint(dir: string): Map<string, StoredTensor> {
+export function readWeightsFolder(dir: string): Map<string, StoredTensor> {
   const out = new Map<string, StoredTensor>();
-  for (const path of checkpointFiles(dir)) {
+  for (const path of weightFiles(dir)) {
     const f = SafetensorsFile.open(path);
     try {
       for (const name of f.names()) {

@@ -1,12 +1,13 @@
-import * as T from "../tensor/index.js";
-import { Generator, noGrad, type Tensor } from "../tensor/index.js";
-import { ModuleAdapter } from "./adapter.js";
-import { makeContext, moduleScaling } from "./context.js";
-import { denseDelta } from "./delta.js";
-import { groupAdapterTensors, readAdapterFolder } from "./format.js";
-import { peftTypeOf } from "./peft-config.js";
-import { METHODS } from "./methods/index.js";
-import { WeightView } from "./view.js";
+import * as T from "../../tensor/index.js";
+import { Generator, noGrad } from "../../tensor/index.js";
+import { ModuleAdapter } from "../adapter.js";
+import { makeContext, moduleScaling } from "../context.js";
+import { denseDelta } from "../delta.js";
+import { readAdapterFolder } from "./folder.js";
+import { groupAdapterTensors } from "./names.js";
+import { peftTypeOf } from "./config.js";
+import { methodNamed } from "../methods/index.js";
+import { WeightView } from "../view.js";
 
 export interface AdapterModuleSummary {
   path: string;
@@ -32,30 +33,20 @@ export interface AdapterSummary {
   totalParameters: number;
 }
 
-/** [out, in] of a module from its own tensors (the B-like factor's rows, the A-like factor's columns). */
-function dims(own: ReadonlyMap<string, Tensor>): { m: number; n: number } | null {
-  const rows = ["lora_B.weight", "lora_embedding_B", "hada_w1_a", "hadamard_U1.weight"].find((k) =>
-    own.has(k),
-  );
-  const cols = ["lora_A.weight", "lora_embedding_A", "hada_w1_b", "hadamard_V1.weight"].find((k) =>
-    own.has(k),
-  );
-  return rows && cols ? { m: own.get(rows)!.shape[0], n: own.get(cols)!.shape[1] } : null;
-}
-
 /** What `morelora inspect` shows of an adapter folder. */
 export function inspectAdapter(dir: string): AdapterSummary {
   const folder = readAdapterFolder(dir);
   const { config } = folder;
-  const method = METHODS[config.method];
-  const g = groupAdapterTensors(folder.tensors);
+  const method = methodNamed(config.method);
+  const g = groupAdapterTensors(folder.tensors, method);
   const modules = [...g.modules].map(([path, { own, init }]): AdapterModuleSummary => {
     const parameters = [...own.values()].reduce((n, t) => n + t.size, 0);
-    const size = dims(own);
+    // A zero base of the module's shape: ΔW does not depend on it unless the method reads W0 (CondLoRA, no own tensors).
+    const shape = method.moduleShape?.(own) ?? null;
     let deltaNorm: number | null = null;
-    if (size && config.method !== "condlora") {
-      const kind = own.has("lora_embedding_A") ? "embedding" : "linear";
-      const weight = T.zeros(kind === "embedding" ? [size.n, size.m] : [size.m, size.n]);
+    if (shape) {
+      const { kind, m, n } = shape;
+      const weight = T.zeros(kind === "embedding" ? [n, m] : [m, n]);
       const ctx = makeContext({
         view: new WeightView(kind, weight),
         path,

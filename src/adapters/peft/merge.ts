@@ -5,22 +5,23 @@ import {
   joinPath,
   listFiles,
   makeDir,
-  readCheckpoint,
+  readWeightsFolder,
   resolvePath,
   SINGLE_FILE,
   type StoredTensor,
   saveSafetensors,
   type TensorToWrite,
-} from "../io/index.js";
-import { formatShape, Generator, type Tensor } from "../tensor/index.js";
-import { ModuleAdapter } from "./adapter.js";
-import type { AdapterConfig } from "./config.js";
-import { makeContext, type SharedTensors } from "./context.js";
-import { type AdapterFolder, type GroupedAdapter, groupAdapterTensors, readAdapterFolder } from "./format.js";
-import { layerIndex, matchesTarget } from "./inject.js";
-import type { AdapterMethod } from "./method.js";
-import { METHODS } from "./methods/index.js";
-import { type BaseKind, WeightView } from "./view.js";
+} from "../../io/index.js";
+import { formatShape, Generator, type Tensor } from "../../tensor/index.js";
+import { ModuleAdapter } from "../adapter.js";
+import type { AdapterConfig } from "../config.js";
+import { makeContext, type SharedTensors } from "../context.js";
+import { type AdapterFolder, readAdapterFolder } from "./folder.js";
+import { type GroupedAdapter, groupAdapterTensors } from "./names.js";
+import { layerIndex, matchesTarget } from "../inject.js";
+import type { AdapterMethod } from "../method.js";
+import { allMethods, methodNamed } from "../methods/index.js";
+import { type BaseKind, WeightView } from "../view.js";
 
 const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
@@ -53,7 +54,7 @@ function fits(
   return [...scratch].every(([k, t]) => g.shared.has(k) && sameShape(g.shared.get(k)!.shape, t.shape));
 }
 
-/** Linear ([out, in]) or Conv1D ([in, out]): told apart by the tensor shapes, else by fan_in_fan_out. */
+/** The layer kind the tensors fit (Linear [out, in], Conv1D [in, out], Embedding); a square weight by fan_in_fan_out. */
 function layoutOf(
   method: AdapterMethod,
   folder: AdapterFolder,
@@ -62,8 +63,7 @@ function layoutOf(
   weight: Tensor,
   g: GroupedAdapter,
 ): BaseKind {
-  if (g.modules.get(path)?.own.has("lora_embedding_A")) return "embedding";
-  const kinds = (["linear", "conv1d"] as const).filter((k) => fits(method, config, path, k, weight, g));
+  const kinds = method.layers.filter((k) => fits(method, config, path, k, weight, g));
   if (kinds.length === 1) return kinds[0];
   if (kinds.length === 0) {
     const shapes = [...(g.modules.get(path)?.own ?? [])]
@@ -92,11 +92,18 @@ export function mergeIntoWeights(
   folder: AdapterFolder,
   { rank }: { rank?: number } = {},
 ): string[] {
-  if (rank !== undefined && folder.config.method !== "dylora")
-    throw new Error(`--rank applies to DyLoRA adapters; this one is ${folder.config.method}`);
-  const config: AdapterConfig = rank === undefined ? folder.config : { ...folder.config, dyloraRank: rank };
-  const method = METHODS[config.method];
-  const g = groupAdapterTensors(folder.tensors);
+  const method = methodNamed(folder.config.method);
+  if (rank !== undefined && !method.rankOption) {
+    const ranked = allMethods().filter((m) => m.rankOption);
+    throw new Error(
+      `--rank applies to adapters whose rank varies (${ranked.map((m) => m.name).join(", ")}); this one is ${method.name}`,
+    );
+  }
+  const config: AdapterConfig =
+    rank === undefined || !method.rankOption
+      ? folder.config
+      : { ...folder.config, [method.rankOption]: rank };
+  const g = groupAdapterTensors(folder.tensors, method);
   for (const [name, t] of g.others) {
     const target = name.endsWith(".base_layer.bias") ? name.replace(/\.base_layer\.bias$/, ".bias") : name;
     const stored = weights.get(target);
@@ -184,7 +191,7 @@ export function mergeAdapterFolder(
     throw new Error(`--out ${out} is the base folder; merging never overwrites the base`);
   if (!isDirectory(base)) throw new Error(`--base ${base}: no such folder`);
   const folder = readAdapterFolder(adapter);
-  const weights = readCheckpoint(base);
+  const weights = readWeightsFolder(base);
   const modules = mergeIntoWeights(weights, folder, options);
   makeDir(out);
   const outFile = joinPath(out, SINGLE_FILE);

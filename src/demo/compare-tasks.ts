@@ -1,0 +1,101 @@
+import { joinPath, makeDir, writeTextFile } from "../io/index.js";
+import type { CompareTask } from "../train/index.js";
+import { g2pRecords } from "./g2p.js";
+import { SOTU_LABELS, sotuRecords } from "./sotu.js";
+import { DEFAULT_MODEL_DIR, SPAM_CLASSIFIER_CONFIG, SPAM_LABELS, writeSpamSplits } from "./spam.js";
+
+/** The built-in comparison tasks: two classifications and one generation, all from npm packages. */
+export const BUILT_IN_TASKS = ["spam", "sotu", "g2p"] as const;
+
+type Split = "train" | "validation" | "test";
+
+function writeSplits<R extends { split: Split }>(dir: string, records: readonly R[]): Record<Split, string> {
+  makeDir(dir);
+  const paths = {} as Record<Split, string>;
+  for (const split of ["train", "validation", "test"] as const) {
+    paths[split] = joinPath(dir, `${split}.jsonl`);
+    const lines = records.filter((r) => r.split === split).map(({ split: _s, ...r }) => JSON.stringify(r));
+    writeTextFile(paths[split], `${lines.join("\n")}\n`);
+  }
+  return paths;
+}
+
+const classifier = (labels: readonly string[]): Record<string, unknown> => ({
+  architectures: ["LlamaForSequenceClassification"],
+  id2label: Object.fromEntries(labels.map((l, i) => [i, l])),
+});
+
+/**
+ * A built-in task on the built-in model (or modelDir), its split files written under dir/name:
+ * "spam" (SpamAssassin, ham/spam), "sotu" (party of a State of the Union passage, three classes),
+ * "g2p" (CMUdict word to ARPAbet phones, scored by exact match). Classifiers train their fresh
+ * "score" head with every adapter, as PEFT does for sequence classification.
+ */
+export function builtInTask(name: string, dir: string, modelDir = DEFAULT_MODEL_DIR): CompareTask {
+  const at = joinPath(dir, name);
+  if (name === "spam") {
+    const files = writeSpamSplits(at);
+    return {
+      name,
+      metric: "accuracy",
+      head: ["score"],
+      freshHead: true,
+      job: {
+        model: modelDir,
+        modelConfig: SPAM_CLASSIFIER_CONFIG,
+        task: "classification",
+        data: files.train,
+        validation: files.validation,
+        testFile: files.test,
+        labels: SPAM_LABELS,
+        textField: "text",
+        labelField: "label",
+        maxLength: 96,
+      },
+    };
+  }
+  if (name === "sotu") {
+    const files = writeSplits(at, sotuRecords());
+    return {
+      name,
+      metric: "accuracy",
+      head: ["score"],
+      freshHead: true,
+      job: {
+        model: modelDir,
+        modelConfig: classifier(SOTU_LABELS),
+        task: "classification",
+        data: files.train,
+        validation: files.validation,
+        testFile: files.test,
+        labels: SOTU_LABELS,
+        textField: "text",
+        labelField: "label",
+        maxLength: 96,
+      },
+    };
+  }
+  if (name === "g2p") {
+    const files = writeSplits(
+      at,
+      g2pRecords().map((r) => ({ prompt: `${r.word} ->`, completion: r.phones, split: r.split })),
+    );
+    return {
+      name,
+      metric: "exact-match",
+      head: [],
+      job: {
+        model: modelDir,
+        task: "causal-lm",
+        data: files.train,
+        validation: files.validation,
+        testFile: files.test,
+        promptField: "prompt",
+        completionField: "completion",
+        maxLength: 48,
+        pack: false,
+      },
+    };
+  }
+  throw new Error(`--tasks: unknown task "${name}" (${BUILT_IN_TASKS.join(", ")})`);
+}

@@ -1,0 +1,2 @@
+export { EXPORT_DTYPES, type ExportDType, exportGgufModel, type ExportModelResult } from "./gguf-model.js";
+export { exportGgufLora, type ExportLoraResult } from "./gguf-lora.js";

@@ -1,0 +1,100 @@
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { type JobOptions, prepareJob } from "../job.js";
+import { type BaselineScore, classificationBaselines } from "./baselines.js";
+import { type Cell, CellStore } from "./cells.js";
+import { findings } from "./findings.js";
+import { type ProtocolOptions, runProtocol, type VariantRuns } from "./protocol.js";
+import { newCellCache, runCell } from "./run-cell.js";
+import { type TaskReport, taskReport } from "./summary.js";
+import type { CompareTask } from "./task.js";
+import { parseVariant } from "./variants.js";
+
+export interface ComparisonOptions extends ProtocolOptions {
+  /** Where the cells go (outDir/cells/...), one JSON file each as it finishes. */
+  outDir: string;
+  /** Reuse finished cells in outDir instead of refusing to overwrite them. */
+  resume: boolean;
+  /** Lower ranks DyLoRA is read at after training. */
+  dyloraRanks: number[];
+  onCell?(cell: Cell, reused: boolean): void;
+}
+
+export interface Comparison {
+  reports: TaskReport[];
+  runs: VariantRuns[];
+  findings: string[];
+}
+
+/** A file's (or a folder's files') content hash, so a resumed run may live at another path but not use other data. */
+function contentHash(path: string): string {
+  const h = createHash("sha256");
+  if (statSync(path).isDirectory())
+    for (const f of readdirSync(path).sort()) {
+      if (statSync(join(path, f)).isFile()) h.update(f).update(contentHash(join(path, f)));
+    }
+  else h.update(readFileSync(path));
+  return h.digest("hex").slice(0, 16);
+}
+
+/** Everything a cell's numbers depend on besides its key; a resumed run must match it. */
+function settingsOf(base: JobOptions, task: CompareTask, dyloraRanks: number[]): Record<string, unknown> {
+  const { lr: _lr, seed: _seed, outDir: _out, ...train } = base.train;
+  void [_lr, _seed, _out];
+  const job: Record<string, unknown> = { ...task.job };
+  for (const k of ["model", "data", "validation", "testFile"] as const)
+    if (typeof job[k] === "string") job[k] = contentHash(job[k] as string);
+  return {
+    job,
+    metric: task.metric,
+    head: task.head,
+    freshHead: task.freshHead ?? false,
+    adapter: base.adapter,
+    train,
+    dyloraRanks,
+  };
+}
+
+/** The majority class and bag-of-tokens baselines of a classification task, on the cells' splits. */
+async function baselines(
+  base: JobOptions,
+  task: CompareTask,
+  cache: ReturnType<typeof newCellCache>,
+): Promise<BaselineScore[]> {
+  if (task.job.task !== "classification") return [];
+  const job = await prepareJob({ ...base, ...task.job, full: true } as JobOptions, cache.examples);
+  return classificationBaselines(job.train, job.validation, job.test, job.numClasses);
+}
+
+/**
+ * A method comparison by the protocol of docs/results.md: per task and variant a learning-rate
+ * sweep chosen on validation, then seeds at the chosen rate, scored on test; baselines on the same
+ * splits; tables, paired differences to LoRA and the papers' claims as findings.
+ */
+export async function runComparison(
+  base: JobOptions,
+  tasks: readonly CompareTask[],
+  options: ComparisonOptions,
+): Promise<Comparison> {
+  for (const v of options.variants) parseVariant(v);
+  const store = new CellStore(join(options.outDir, "cells"), options.resume);
+  const cache = newCellCache();
+  const known = new Map<string, Record<string, unknown>>();
+  const settings = (task: CompareTask): Record<string, unknown> => {
+    if (!known.has(task.name)) known.set(task.name, settingsOf(base, task, options.dyloraRanks));
+    return known.get(task.name)!;
+  };
+  const runs = await runProtocol(
+    tasks,
+    store,
+    settings,
+    (task, key) => runCell(base, task, key, settings(task), cache, options.dyloraRanks),
+    options,
+    options.onCell,
+  );
+  const reports: TaskReport[] = [];
+  for (const task of tasks)
+    reports.push(taskReport(task.name, task.metric, runs, await baselines(base, task, cache)));
+  return { reports, runs, findings: findings(reports) };
+}

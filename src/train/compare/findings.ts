@@ -1,0 +1,122 @@
+import type { Row, TaskReport } from "./summary.js";
+
+/** A claim of a method's paper, as a comparison of a row against its reference row. */
+interface Claim {
+  title: string;
+  source: string;
+  /** Rows to test (a row missing from the report is skipped). */
+  rows: (report: TaskReport) => string[];
+  kind: "better" | "on par";
+}
+
+const named =
+  (...names: string[]) =>
+  (): string[] =>
+    names;
+
+export const CLAIMS: Claim[] = [
+  { title: "DoRA over LoRA", source: "DoRA, arXiv 2402.09353", rows: named("dora"), kind: "better" },
+  { title: "MoSLoRA over LoRA", source: "MoSLoRA, arXiv 2406.11909", rows: named("moslora"), kind: "better" },
+  {
+    title: "CondLoRA on par with LoRA with fewer parameters",
+    source: "CondLoRA, arXiv 2403.14946",
+    rows: named("condlora"),
+    kind: "on par",
+  },
+  {
+    title: "DyLoRA's nested ranks: one run serves each lower rank as well as LoRA trained at that rank",
+    source: "DyLoRA, arXiv 2210.07558",
+    rows: (r) => r.rows.map((x) => x.variant).filter((v) => v.startsWith("dylora (rank")),
+    kind: "on par",
+  },
+  {
+    title: "Better init (W0 − U0V0 + UV) over the default init",
+    source: "MoreLoRA idea",
+    rows: named("lora:better", "dora:better"),
+    kind: "better",
+  },
+  { title: "Additive LoRA over LoRA", source: "MoreLoRA idea", rows: named("additive"), kind: "better" },
+  {
+    title: "Hadamard-product LoRA over LoRA at the same parameter count",
+    source: "MoreLoRA idea",
+    rows: named("hadamard", "hadamard:tanh"),
+    kind: "better",
+  },
+  { title: "Hadamard-Add over LoRA", source: "MoreLoRA idea", rows: named("hadamard-add"), kind: "better" },
+  {
+    title: "LoHa (FedPara): a higher rank for LoRA's parameter count beats LoRA",
+    source: "FedPara, arXiv 2108.06098",
+    rows: (r) => r.rows.map((x) => x.variant).filter((v) => /^loha@\d+$/.test(v)),
+    kind: "better",
+  },
+];
+
+/** "On par" means the 95% interval of the difference stays above −2 points (docs/results.md). */
+export const PAR_MARGIN = 0.02;
+
+export type Verdict = "held" | "not seen" | "contradicted";
+
+/**
+ * The verdict on one row against its reference row. When neither beats the majority class, neither
+ * learned the task and the comparison says nothing: "not seen", with that reason.
+ */
+export function verdict(
+  row: Row,
+  reference: Row | undefined,
+  kind: Claim["kind"],
+  floor: number | null,
+): { verdict: Verdict; why?: string } {
+  if (row.failed || reference?.failed)
+    return {
+      verdict: "not seen",
+      why: `${row.failed ? row.variant : reference!.variant} diverged at every rate`,
+    };
+  const d = row.versus?.difference;
+  if (!d || !d.ci95 || !reference)
+    return { verdict: "not seen", why: "fewer than two paired seeds: no interval" };
+  if (floor !== null && row.score.mean <= floor && reference.score.mean <= floor)
+    return {
+      verdict: "not seen",
+      why: `neither ${row.variant} nor ${reference.variant} beats the majority class`,
+    };
+  const [lo, hi] = d.ci95;
+  if (kind === "better") return { verdict: lo > 0 ? "held" : hi < 0 ? "contradicted" : "not seen" };
+  return { verdict: lo >= -PAR_MARGIN ? "held" : hi < -PAR_MARGIN ? "contradicted" : "not seen" };
+}
+
+const signed = (x: number, digits: number): string => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(digits)}`;
+
+/** One line per claim and task, generated from the numbers. */
+export function findings(reports: readonly TaskReport[]): string[] {
+  const lines: string[] = [];
+  for (const claim of CLAIMS) {
+    for (const report of reports) {
+      const percent = report.metric !== "loss";
+      const unit = percent ? " points" : "";
+      const v = (x: number): string => (percent ? (100 * x).toFixed(1) : x.toFixed(3));
+      const floor = report.baselines.find((b) => b.name === "majority class");
+      const floorScore = floor ? (report.split === "test" ? floor.test : floor.validation) : null;
+      for (const name of claim.rows(report)) {
+        const row = report.rows.find((r) => r.variant === name);
+        if (!row) continue;
+        const ref = report.rows.find((r) => r.variant === row.versus?.reference);
+        const { verdict: says, why } = verdict(row, ref, claim.kind, floorScore ?? null);
+        const d = row.versus?.difference;
+        const numbers =
+          d && ref
+            ? `${row.variant} − ${ref.variant} = ${signed(percent ? 100 * d.mean : d.mean, percent ? 1 : 3)}${unit}` +
+              (d.ci95
+                ? `, 95% CI [${signed(percent ? 100 * d.ci95[0] : d.ci95[0], percent ? 1 : 3)}, ${signed(percent ? 100 * d.ci95[1] : d.ci95[1], percent ? 1 : 3)}]`
+                : "") +
+              ` over ${d.n} seed${d.n === 1 ? "" : "s"}; ${row.variant} ${v(row.score.mean)} ± ${v(row.score.std)} ` +
+              `(${row.parameters.toLocaleString("en-US")} params), ${ref.variant} ${v(ref.score.mean)} ± ${v(ref.score.std)} ` +
+              `(${ref.parameters.toLocaleString("en-US")})`
+            : `${row.variant}: ${row.failed ?? "no reference row to compare with"}`;
+        lines.push(
+          `- **${claim.title}** (${claim.source}; ${report.task}, ${report.split} ${report.metric}): **${says}**. ${numbers}${why ? `; ${why}` : ""}.`,
+        );
+      }
+    }
+  }
+  return lines;
+}

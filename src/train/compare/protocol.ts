@@ -1,0 +1,95 @@
+import type { Cell, CellKey, CellStore } from "./cells.js";
+import type { CompareTask } from "./task.js";
+
+export interface ProtocolOptions {
+  variants: string[];
+  /** Seeds at the chosen learning rate (the sweep runs seed 0). */
+  seeds: number;
+  /** The learning-rate sweep, log-spaced. */
+  lrs: number[];
+  /** How many times the sweep may grow by one step at each edge when the best rate sits there. */
+  extend: number;
+}
+
+/** A variant's runs on a task: the sweep that chose its learning rate, then the seeds at that rate. */
+export interface VariantRuns {
+  task: string;
+  variant: string;
+  /** Seed-0 cells in ascending learning rate. */
+  sweep: Cell[];
+  /** The rate with the best validation score; null when every rate diverged. */
+  chosenLr: number | null;
+  /** The best rate is still at an edge of the sweep after extending it. */
+  atEdge: boolean;
+  /** Cells at the chosen rate, seeds 0..n−1. */
+  seeds: Cell[];
+}
+
+/** Runs (or, from the store, reuses) a cell. */
+export type CellRunner = (task: CompareTask, key: CellKey) => Promise<Cell>;
+
+/** Variants that make no sense for a task: head-only training needs a separate task head. */
+export const appliesTo = (variant: string, task: CompareTask): boolean =>
+  variant !== "head" || task.head.length > 0;
+
+/**
+ * The protocol of docs/results.md: per task and variant, a learning-rate sweep on seed 0 chosen
+ * on validation (extended by one step past an edge that wins, up to `extend` times a side), then
+ * `seeds` seeds at the chosen rate. Finished cells come from the store, new ones go to it as they finish.
+ */
+export async function runProtocol(
+  tasks: readonly CompareTask[],
+  store: CellStore,
+  settingsOf: (task: CompareTask) => Record<string, unknown>,
+  run: CellRunner,
+  options: ProtocolOptions,
+  onCell?: (cell: Cell, reused: boolean) => void,
+): Promise<VariantRuns[]> {
+  const out: VariantRuns[] = [];
+  for (const task of tasks) {
+    const settings = settingsOf(task);
+    const cell = async (key: CellKey): Promise<Cell> => {
+      const done = store.get(key, settings);
+      if (done) {
+        onCell?.(done, true);
+        return done;
+      }
+      const fresh = await run(task, key);
+      store.put(fresh);
+      onCell?.(fresh, false);
+      return fresh;
+    };
+    for (const variant of options.variants.filter((v) => appliesTo(v, task))) {
+      const lrs = [...new Set(options.lrs)].sort((a, b) => a - b);
+      const ratio = lrs.length > 1 ? lrs[1] / lrs[0] : Math.sqrt(10);
+      const sweep: Cell[] = [];
+      for (const lr of lrs) sweep.push(await cell({ task: task.name, variant, lr, seed: 0 }));
+      const valid = (c: Cell): number => c.validation ?? -Infinity;
+      let [low, high] = [0, 0];
+      for (;;) {
+        const best = sweep.reduce((a, b) => (valid(b) > valid(a) ? b : a));
+        if (best.validation === null) break;
+        const next = (lr: number): number => Number(lr.toPrecision(3));
+        if (best === sweep[0] && low < options.extend) {
+          low++;
+          sweep.unshift(await cell({ task: task.name, variant, lr: next(sweep[0].lr / ratio), seed: 0 }));
+        } else if (best === sweep[sweep.length - 1] && high < options.extend) {
+          high++;
+          sweep.push(
+            await cell({ task: task.name, variant, lr: next(sweep[sweep.length - 1].lr * ratio), seed: 0 }),
+          );
+        } else break;
+      }
+      const best = sweep.reduce((a, b) => (valid(b) > valid(a) ? b : a));
+      const chosenLr = best.validation === null ? null : best.lr;
+      const seeds: Cell[] = [];
+      if (chosenLr !== null)
+        for (let seed = 0; seed < options.seeds; seed++)
+          seeds.push(await cell({ task: task.name, variant, lr: chosenLr, seed }));
+      const atEdge =
+        chosenLr !== null && sweep.length > 1 && (best === sweep[0] || best === sweep[sweep.length - 1]);
+      out.push({ task: task.name, variant, sweep, chosenLr, atEdge, seeds });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,16 @@
+import type { JobOptions } from "../job.js";
+
+/** How a comparison task is scored: classification accuracy, exact match of generated completions, or −loss. */
+export type CompareMetric = "accuracy" | "exact-match" | "loss";
+
+/** A task of a comparison: its data and model settings, its metric, and the head that trains with every adapter. */
+export interface CompareTask {
+  name: string;
+  /** Data, model and length settings (the rest of a cell's job comes from the shared settings). */
+  job: Partial<JobOptions> & Pick<JobOptions, "model" | "data" | "task">;
+  metric: CompareMetric;
+  /** Modules trained in full beside every adapter (a classifier head: PEFT's modules_to_save for SEQ_CLS). */
+  head: string[];
+  /** The head is not in the checkpoint (fresh): each seed draws it anew. */
+  freshHead?: boolean;
+}

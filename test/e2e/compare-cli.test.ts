@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { repoRoot } from "../fixtures.js";
+import { tinyLlamaFolder } from "../support/hf-folders.js";
+
+const cli = join(repoRoot(), "build", "src", "cli", "main.js");
+const run = (...args: string[]) => spawnSync("node", [cli, ...args], { encoding: "utf8" });
+const WORDS = ["the", "cat", "dog", "sat", "ran", "on", "a", "mat", "red", "big", "->", "k", "ae", "t"];
+
+function jsonl(path: string, rows: Record<string, unknown>[]): string {
+  writeFileSync(path, rows.map((r) => JSON.stringify(r)).join("\n"));
+  return path;
+}
+
+/** A tiny Llama seen as a classifier: "cat" sentences are label a, "dog" ones label b. */
+function classifierFolder(): string {
+  const dir = tinyLlamaFolder(WORDS, 5, 0.3);
+  const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+  writeFileSync(
+    join(dir, "config.json"),
+    JSON.stringify({
+      ...config,
+      architectures: ["LlamaForSequenceClassification"],
+      id2label: { 0: "a", 1: "b" },
+    }),
+  );
+  const rows = (n: number) =>
+    Array.from({ length: n }, (_, i) => {
+      const cat = i % 3 !== 0;
+      return {
+        text: `the ${["red", "big"][i % 2]} ${cat ? "cat" : "dog"} ${["sat", "ran"][(i >> 1) % 2]} on a mat`,
+        label: cat ? "a" : "b",
+      };
+    });
+  jsonl(join(dir, "train.jsonl"), rows(12));
+  jsonl(join(dir, "validation.jsonl"), rows(6));
+  jsonl(join(dir, "test.jsonl"), rows(6).reverse());
+  return dir;
+}
+
+const cells = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".json"));
+
+describe("morelora compare (the protocol at toy scale)", () => {
+  it("sweeps, seeds, baselines, paired differences, findings, plots; --resume reruns nothing", () => {
+    const dir = classifierFolder();
+    const out = join(dir, "cmp");
+    const args = [
+      "compare",
+      ...["--model", dir, "--data", join(dir, "train.jsonl"), "--validation", join(dir, "validation.jsonl")],
+      ...["--test", join(dir, "test.jsonl"), "--task", "classification", "--r", "4", "--ranks", "2"],
+      ...["--methods", "lora,dylora,lora@2,head", "--seeds", "2", "--lrs", "0.01,0.03", "--lr-extend", "0"],
+      ...["--max-steps", "3", "--batch-size", "4", "--out", out],
+    ];
+    const first = run(...args);
+    assert.equal(first.status, 0, first.stderr);
+    assert.equal(cells(join(out, "cells")).length, 4 * 3, "per variant: 2 sweep cells and seed 1");
+    const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
+    const [report] = results.reports;
+    assert.equal(report.split, "test");
+    assert.deepEqual(
+      report.baselines.map((b: { name: string }) => b.name),
+      ["majority class", "bag-of-tokens logistic regression"],
+    );
+    assert.deepEqual(
+      report.rows.map((r: { variant: string }) => r.variant),
+      ["lora", "dylora", "dylora (rank 2)", "lora@2", "head"],
+    );
+    const row = (v: string) => report.rows.find((r: { variant: string }) => r.variant === v);
+    assert.equal(row("head").parameters, 2 * 16, "only the score head (2 classes × hidden 16) trains");
+    // q_proj 16→16 and v_proj 16→8 (2 of 4 heads for keys and values) in 2 layers at r 4, plus the head.
+    assert.equal(row("lora").parameters, 2 * (4 * (16 + 16) + 4 * (16 + 8)) + 32);
+    assert.equal(row("dylora (rank 2)").versus.reference, "lora@2");
+    assert.equal(row("lora").score.n, 2);
+    assert.equal(row("lora").curve.length, 3, "a validation point per step");
+    assert.ok([0.01, 0.03].includes(row("lora").lr));
+    assert.match(results.findings.join("\n"), /DyLoRA's nested ranks.*dylora \(rank 2\) − lora@2/);
+    const md = readFileSync(join(out, "results.md"), "utf8");
+    assert.match(md, /\| majority class \| 0 \|/);
+    assert.doesNotMatch(md, /VALIDATION NUMBERS/);
+    const svg = readFileSync(join(out, "task.svg"), "utf8");
+    assert.ok(
+      report.rows.every((r: { variant: string }) => svg.includes(`>${r.variant} (`)),
+      "every row is in the legend",
+    );
+    assert.ok(new Set(svg.match(/fill="#[0-9a-f]{6}"\/>/g)).size >= 5, "each row has its own colour");
+    assert.match(readFileSync(join(out, "task-curves.svg"), "utf8"), /<path d="M/);
+
+    const again = run(...args, "--resume");
+    assert.equal(again.status, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /validation \d/, "no cell trained again");
+    assert.match(again.stderr, /done earlier/);
+    assert.deepEqual(JSON.parse(readFileSync(join(out, "results.json"), "utf8")).reports, results.reports);
+    const refused = run(...args);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /holds finished cells .*pass --resume/);
+  });
+
+  it("names a bad flag in one line before any work", () => {
+    for (const [args, message] of [
+      [["--test", "t.jsonl"], /--test goes with --model and --data/],
+      [["--tasks", "spam,mnist"], /--tasks: unknown task "mnist" \(spam, sotu, g2p\)/],
+      [["--methods", "lora,dora:better,lorra"], /variant "lorra" \(or head, full\): expected one of lora/],
+      [["--lrs", "1e-3,fast"], /--lrs expects positive numbers, got "1e-3,fast"/],
+      [["--seeds", "0"], /--seeds expects a positive integer, got "0"/],
+    ] as const) {
+      const out = join(tinyLlamaFolder(WORDS, 7, 0.3), "cmp");
+      const r = run("compare", ...args, "--out", out);
+      assert.equal(r.status, 1, args.join(" "));
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+      assert.ok(!existsSync(out), "nothing was written");
+    }
+  });
+
+  it("scores generation by exact match and says loudly when it reports validation numbers", () => {
+    const dir = tinyLlamaFolder(WORDS, 6, 0.3);
+    const pairs = ["cat", "mat", "red"].map((w) => ({ prompt: `${w} ->`, completion: "k ae t" }));
+    const data = jsonl(join(dir, "g2p.jsonl"), [...pairs, ...pairs]);
+    const out = join(dir, "cmp");
+    const r = run(
+      "compare",
+      ...["--model", dir, "--data", data, "--validation", data, "--prompt-field", "prompt"],
+      ...["--completion-field", "completion", "--methods", "lora", "--seeds", "1", "--lrs", "0.05"],
+      ...["--lr-extend", "0", "--max-steps", "2", "--batch-size", "3", "--out", out, "--quiet"],
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /VALIDATION NUMBERS/);
+    const [report] = JSON.parse(readFileSync(join(out, "results.json"), "utf8")).reports;
+    assert.equal(report.metric, "exact-match");
+    assert.equal(report.split, "validation");
+    const score = report.rows[0].score.mean;
+    assert.ok(score >= 0 && score <= 1 && Number.isInteger(score * 3), "a share of the three prompts");
+    assert.match(readFileSync(join(out, "results.md"), "utf8"), /\*\*VALIDATION NUMBERS/);
+  });
+});

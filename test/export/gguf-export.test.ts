@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { gguf as readGguf } from "@huggingface/gguf";
+import { getPeftModel } from "../../src/adapters/index.js";
+import { exportGgufLora, exportGgufModel } from "../../src/export/index.js";
+import { loadModel } from "../../src/models/index.js";
+import { repoRoot } from "../fixtures.js";
+import { GPT2_CONFIG, gpt2Shapes, randomTensors, writeFolder } from "../support/hf-folders.js";
+
+const root = repoRoot();
+const builtin = join(root, "assets", "morelora-default");
+const cli = join(root, "build", "src", "cli", "main.js");
+const tmp = (): string => mkdtempSync(join(tmpdir(), "morelora-export-"));
+
+describe("morelora export (file contents and errors)", () => {
+  it("writes the built-in model at q8_0 with f32 norms, no tied head, and its tokenizer", async () => {
+    const out = join(tmp(), "m.gguf");
+    const r = spawnSync("node", [cli, "export", "--model", builtin, "--out", out, "--dtype", "q8_0"], {
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const parsed = await readGguf(out, { allowLocalFile: true });
+    const meta = parsed.metadata as unknown as Record<string, unknown>;
+    const types = new Map(parsed.tensorInfos.map((t) => [t.name, t.dtype]));
+    assert.equal(types.get("blk.0.attn_norm.weight"), 0, "norms stay F32");
+    assert.equal(types.get("output_norm.weight"), 0);
+    assert.equal(types.get("blk.3.ffn_down.weight"), 8, "matrices are Q8_0");
+    assert.equal(types.get("token_embd.weight"), 8);
+    assert.ok(!types.has("output.weight"), "the tied head is left to llama.cpp");
+    assert.equal(parsed.tensorInfos.length, 2 + 4 * 9);
+    assert.equal(meta["general.file_type"], 7);
+    assert.equal(meta["llama.attention.head_count_kv"], 2);
+    assert.equal(meta["tokenizer.ggml.pre"], "gpt-2");
+    assert.equal((meta["tokenizer.ggml.tokens"] as string[]).length, 4096);
+    assert.equal((meta["tokenizer.ggml.tokens"] as string[])[0], "<|endoftext|>");
+    assert.deepEqual((meta["tokenizer.ggml.token_type"] as number[]).slice(0, 3), [3, 3, 1]);
+    assert.equal((meta["tokenizer.ggml.merges"] as string[])[0], "Ġ t");
+    assert.equal(meta["tokenizer.ggml.add_bos_token"], false, "the built-in model has no BOS");
+    assert.equal(meta["tokenizer.ggml.eos_token_id"], 0);
+    assert.equal(meta["tokenizer.ggml.padding_token_id"], 1);
+  });
+
+  it("writes GPT-2's Conv1D weights transposed to [out, in] and drops its mask buffers", async () => {
+    const c = { ...GPT2_CONFIG, vocab_size: 4096 };
+    const dir = writeFolder(tmp(), c, randomTensors(gpt2Shapes(c), 1));
+    for (const f of ["tokenizer.json", "tokenizer_config.json"]) copyFileSync(join(builtin, f), join(dir, f));
+    const out = join(dir, "m.gguf");
+    exportGgufModel(dir, out, { dtype: "f16" });
+    const shapes = new Map(
+      (await readGguf(out, { allowLocalFile: true })).tensorInfos.map((t) => [t.name, t.shape.map(Number)]),
+    );
+    // GGUF lists dimensions innermost first: [in, out] there is PyTorch's [out, in].
+    assert.deepEqual(shapes.get("blk.0.attn_qkv.weight"), [16, 48]);
+    assert.deepEqual(shapes.get("blk.1.ffn_up.weight"), [16, 64]);
+    assert.deepEqual(shapes.get("position_embd.weight"), [16, 32]);
+    assert.ok(![...shapes.keys()].some((n) => n.includes("attn.bias")));
+  });
+
+  it("refuses what llama.cpp could not load the same way, naming the file and key", () => {
+    const dir = tmp();
+    const bert = writeFolder(dir, { architectures: ["BertModel"] }, new Map());
+    assert.throws(
+      () => exportGgufModel(bert, join(dir, "x.gguf")),
+      /"architectures" BertModel cannot be exported.*GPT2LMHeadModel/,
+    );
+    const erf = writeFolder(tmp(), { ...GPT2_CONFIG, activation_function: "gelu" }, new Map());
+    assert.throws(() => exportGgufModel(erf, join(erf, "x.gguf")), /"activation_function" gelu/);
+    const dora = join(dir, "dora");
+    getPeftModel(loadModel(builtin), { method: "dora", r: 2, targetModules: ["q_proj"] }).save(dora);
+    assert.throws(
+      () => exportGgufLora(dora, join(dir, "x.gguf")),
+      /plain LoRA only; this adapter is dora.*convert --to lora/,
+    );
+    const lora = join(dir, "lora");
+    getPeftModel(loadModel(builtin), { method: "lora", r: 2, targetModules: ["q_proj"] }).save(lora);
+    assert.throws(
+      () => exportGgufLora(lora, join(dir, "x.gguf")),
+      /"base_model_name_or_path" is not set; pass --base DIR/,
+    );
+    const r = spawnSync(
+      "node",
+      [cli, "export", "--model", builtin, "--out", join(dir, "x.gguf"), "--dtype", "q4_0"],
+      {
+        encoding: "utf8",
+      },
+    );
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /--dtype expects one of f32, f16, bf16, q8_0, got "q4_0"/);
+  });
+});

@@ -1,0 +1,172 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import {
+  type Cell,
+  type CellKey,
+  CellStore,
+  type CompareTask,
+  findings,
+  parseVariant,
+  runProtocol,
+  taskReport,
+} from "../../../src/train/index.js";
+
+const task: CompareTask = {
+  name: "toy",
+  metric: "accuracy",
+  head: ["score"],
+  job: { model: "m", data: "d", task: "classification" },
+};
+const settings = { steps: 10 };
+
+/** A fake training run: validation peaks at lr 1e-2 (beyond the first sweep); test adds a per-variant offset and seed noise. */
+function fakeRunner(log: CellKey[], offset: Record<string, number>) {
+  return async (_: CompareTask, key: CellKey): Promise<Cell> => {
+    log.push(key);
+    const peak = 0.8 - 0.05 * Math.abs(Math.log10(key.lr) + 2);
+    const noise = [0, 0.004, -0.003, 0.002, -0.001][key.seed] ?? 0;
+    const score = peak + (offset[key.variant] ?? 0) + noise;
+    const diverged = key.lr > 0.05 || key.variant === "hadamard";
+    return {
+      ...key,
+      settings,
+      parameters: key.variant === "condlora" ? 10 : 40,
+      validation: diverged ? null : score,
+      test: diverged ? null : score - 0.01,
+      ranks: {},
+      curve: [],
+      seconds: 1,
+      error: diverged ? "step 3: the loss is NaN" : null,
+    };
+  };
+}
+
+const tmp = (): string => mkdtempSync(join(tmpdir(), "morelora-protocol-"));
+
+describe("the comparison protocol", () => {
+  it("extends the sweep past a winning edge, then runs the seeds at the chosen rate", async () => {
+    const log: CellKey[] = [];
+    const store = new CellStore(tmp(), false);
+    const [runs] = await runProtocol([task], store, () => settings, fakeRunner(log, {}), {
+      variants: ["lora"],
+      seeds: 3,
+      lrs: [1e-4, 1e-3],
+      extend: 2,
+    });
+    assert.deepEqual(
+      runs.sweep.map((c) => c.lr),
+      [1e-4, 1e-3, 1e-2, 0.1],
+      "1e-3 won at the top edge, so 1e-2 was tried; it won, so 1e-1 was tried (and diverged)",
+    );
+    assert.equal(runs.chosenLr, 1e-2);
+    assert.equal(runs.atEdge, false);
+    assert.deepEqual(
+      runs.seeds.map((c) => [c.lr, c.seed]),
+      [
+        [1e-2, 0],
+        [1e-2, 1],
+        [1e-2, 2],
+      ],
+    );
+    assert.equal(log.length, 6, "seed 0 at the chosen rate is the sweep's cell, not a rerun");
+  });
+
+  it("saves each cell as it finishes, and a resumed run trains only the missing cells", async () => {
+    const dir = tmp();
+    const options = { variants: ["lora", "dora"], seeds: 2, lrs: [1e-3, 1e-2, 1e-1], extend: 0 };
+    const first: CellKey[] = [];
+    // Stop after four cells, as a killed run would.
+    const stopping = async (t: CompareTask, key: CellKey): Promise<Cell> => {
+      if (first.length === 4) throw new Error("killed");
+      return fakeRunner(first, {})(t, key);
+    };
+    await assert.rejects(
+      runProtocol([task], new CellStore(dir, false), () => settings, stopping, options),
+      /killed/,
+    );
+    assert.throws(() => new CellStore(dir, false), /pass --resume to continue it/);
+    const second: CellKey[] = [];
+    await runProtocol([task], new CellStore(dir, true), () => settings, fakeRunner(second, {}), options);
+    assert.equal(
+      second.length,
+      4,
+      "lora's 4 cells were done: only dora's sweep (3 rates) and its seed 1 run",
+    );
+    assert.ok(second.every((k) => !first.some((f) => JSON.stringify(f) === JSON.stringify(k))));
+    const third: CellKey[] = [];
+    await runProtocol([task], new CellStore(dir, true), () => settings, fakeRunner(third, {}), options);
+    assert.equal(third.length, 0, "everything was finished");
+    await assert.rejects(
+      runProtocol(
+        [task],
+        new CellStore(dir, true),
+        () => ({ steps: 20, extra: { a: 1 } }),
+        fakeRunner([], {}),
+        options,
+      ),
+      /trained with steps = 10, this run has 20/,
+    );
+    const path = new CellStore(dir, true).path({ task: "toy", variant: "lora", lr: 1e-2, seed: 1 });
+    assert.equal(JSON.parse(readFileSync(path, "utf8")).seed, 1);
+  });
+
+  it("reports paired differences to LoRA and writes each claim as held, not seen or contradicted", async () => {
+    const offsets = { dora: 0.05, moslora: -0.06, condlora: -0.001, additive: 0.0 };
+    const runs = await runProtocol(
+      [task],
+      new CellStore(tmp(), false),
+      () => settings,
+      fakeRunner([], offsets),
+      {
+        variants: ["lora", ...Object.keys(offsets), "hadamard"],
+        seeds: 5,
+        lrs: [1e-3, 1e-2, 3e-2],
+        extend: 0,
+      },
+    );
+    const floor = (score: number) => [
+      { name: "majority class", parameters: 0, validation: score, test: score },
+    ];
+    const report = taskReport("toy", "accuracy", runs, floor(0.5));
+    assert.equal(report.split, "test");
+    const dora = report.rows.find((r) => r.variant === "dora")!;
+    assert.equal(dora.versus!.reference, "lora");
+    assert.ok(Math.abs(dora.versus!.difference.mean - 0.05) < 1e-9);
+    const lines = findings([report]);
+    const line = (title: RegExp): string => lines.find((l) => title.test(l))!;
+    assert.match(
+      line(/DoRA over LoRA/),
+      /\*\*held\*\*.*\+5\.0 points, 95% CI \[\+5\.0, \+5\.0\] over 5 seeds/,
+    );
+    assert.match(line(/MoSLoRA over LoRA/), /\*\*contradicted\*\*/);
+    assert.match(line(/CondLoRA on par/), /\*\*held\*\*.*condlora .* \(10 params\)/);
+    assert.match(line(/Additive LoRA over LoRA/), /\*\*not seen\*\*/);
+    assert.match(
+      line(/Hadamard-product/),
+      /\*\*not seen\*\*.*hadamard: step 3: the loss is NaN; hadamard diverged at every rate/,
+    );
+    assert.equal(report.rows.find((r) => r.variant === "hadamard")!.lr, null);
+    const low = findings([taskReport("toy", "accuracy", runs, floor(0.9))]);
+    assert.match(
+      low.find((l) => /DoRA over/.test(l))!,
+      /not seen.*neither dora nor lora beats the majority class/,
+    );
+  });
+
+  it("names a bad variant", () => {
+    assert.throws(
+      () => parseVariant("lorra"),
+      /variant "lorra" \(or head, full\): expected one of lora, .*got "lorra"/,
+    );
+    assert.throws(() => parseVariant("lora:best"), /unknown option ":best"/);
+    assert.throws(() => parseVariant("lora@0"), /"@0" is not a positive integer rank/);
+    assert.deepEqual(parseVariant("hadamard:tanh@4").adapter, {
+      method: "hadamard",
+      activation: "tanh",
+      r: 4,
+    });
+  });
+});
