@@ -57,7 +57,8 @@ if (!result || result.status !== 0) {
 const name = blas.stdout.trim();
 // What the system BLAS would change, from the measurements in docs/performance.md.
 const builtinNote =
-  "no system BLAS found, using the built-in GEMM (kernels picked for this CPU at run time); " +
+  (process.env.MORELORA_BLAS ? `MORELORA_BLAS=${process.env.MORELORA_BLAS}` : "no system BLAS found") +
+  ", using the built-in GEMM (kernels picked for this CPU at run time); " +
   "for the system one: apt-get install libopenblas-dev (or libblis-dev), then npm rebuild morelora " +
-  "(measured: the built-in GEMM runs at 0.9-1.1x OpenBLAS's speed on an AVX-512 machine, so expect little change there)";
+  "(measured side by side on an AVX-512 machine: the built-in GEMM ran at 0.85-1.2x OpenBLAS's speed on large products, so expect a modest change; docs/performance.md)";
 console.log(`morelora: native backend built (BLAS: ${name === "builtin" ? builtinNote : name})`);

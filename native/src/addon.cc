@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "attention.h"
 #include "elementwise.h"
 #include "gemm.h"
 #include "rows.h"
@@ -280,6 +281,39 @@ Napi::Value CrossEntropyGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// attention and attentionGrad share (batch, heads, kvHeads, tq, tk, dim, scale, causal, window, keyMask, q, k, v,
+// out, lse); the gradient adds (dOut, dq, dk, dv).
+AttentionShape attentionShape(const Napi::CallbackInfo& info) {
+  View mask = optional(info[9], "keyMask");
+  return {num(info, 0), num(info, 1), num(info, 2),      num(info, 3),
+          num(info, 4), num(info, 5), dbl(info, 6),      flag(info, 7),
+          num(info, 8), mask.data ? ptr<int32_t>(mask) : nullptr};
+}
+
+Napi::Value Attention(const Napi::CallbackInfo& info) {
+  AttentionShape s = attentionShape(info);
+  View q = view(info[10], "q"), k = view(info[11], "k"), v = view(info[12], "v");
+  View out = view(info[13], "out"), lse = view(info[14], "lse");
+  byFloat(info.Env(), q, [&](auto t) {
+    using T = decltype(t);
+    attentionForward<T>(s, ptr<T>(q), ptr<T>(k), ptr<T>(v), ptr<T>(out), ptr<T>(lse));
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value AttentionGrad(const Napi::CallbackInfo& info) {
+  AttentionShape s = attentionShape(info);
+  View q = view(info[10], "q"), k = view(info[11], "k"), v = view(info[12], "v");
+  View out = view(info[13], "out"), lse = view(info[14], "lse"), g = view(info[15], "dOut");
+  View dq = view(info[16], "dq"), dk = view(info[17], "dk"), dv = view(info[18], "dv");
+  byFloat(info.Env(), q, [&](auto t) {
+    using T = decltype(t);
+    attentionBackward<T>(s, ptr<T>(q), ptr<T>(k), ptr<T>(v), ptr<T>(out), ptr<T>(lse), ptr<T>(g), ptr<T>(dq),
+                         ptr<T>(dk), ptr<T>(dv));
+  });
+  return info.Env().Undefined();
+}
+
 Napi::Value RowNorm(const Napi::CallbackInfo& info) {
   View x = view(info[0], "x"), out = view(info[3], "out");
   byFloat(info.Env(), x, [&](auto t) {
@@ -389,6 +423,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("rmsNormGrad", Napi::Function::New(env, RmsNormGrad));
   exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy));
   exports.Set("crossEntropyGrad", Napi::Function::New(env, CrossEntropyGrad));
+  exports.Set("attention", Napi::Function::New(env, Attention));
+  exports.Set("attentionGrad", Napi::Function::New(env, AttentionGrad));
   exports.Set("rowNorm", Napi::Function::New(env, RowNorm));
   exports.Set("rowNormGrad", Napi::Function::New(env, RowNormGrad));
   exports.Set("adamw", Napi::Function::New(env, AdamW));

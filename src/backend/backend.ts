@@ -62,6 +62,38 @@ export interface AdamWArgs {
   step: number;
 }
 
+/**
+ * Fused attention over heads (docs/attention.md): out = softmax(q·kᵀ·scale + mask)·v
+ * without ever holding the [tq, tk] scores. q and out are [batch, tq, heads, dim], k and v
+ * [batch, tk, kvHeads, dim] (the projections' own layout), all contiguous; query head h reads key/value
+ * head h / (heads / kvHeads) (grouped-query attention, nothing copied). Query i sits at position
+ * tk − tq + i (the last tq of tk positions, as with a KV cache). Key j is visible to it when
+ * (not causal or j ≤ position) and (window = 0 or position − j < window) and keyMask[b, j] ≠ 0.
+ */
+export interface AttentionArgs {
+  batch: number;
+  heads: number;
+  kvHeads: number;
+  tq: number;
+  tk: number;
+  dim: number;
+  scale: number;
+  causal: boolean;
+  /** Sliding window: keys less than `window` positions before the query; 0 for none. */
+  window: number;
+  /** [batch, tk], 0 for padding keys that no query sees; null for none. */
+  keyMask: Int32Array | null;
+  q: FloatArray;
+  k: FloatArray;
+  v: FloatArray;
+  out: FloatArray;
+  /**
+   * [batch, heads, tq]: each query's log-sum-exp of its visible scaled scores, written by the forward
+   * and read by the backward; −∞ for a query that sees no key (its output is 0).
+   */
+  lse: FloatArray;
+}
+
 export interface Backend {
   readonly name: string;
 
@@ -240,6 +272,14 @@ export interface Backend {
     smoothing: number,
     gx: FloatArray,
   ): void;
+
+  /** Writes args.out and args.lse. */
+  attention(args: AttentionArgs): void;
+  /**
+   * The backward from the forward's out and lse (probabilities recomputed, FlashAttention-2's
+   * D = rowsum(dOut∘out), dS = P∘(dP − D)): overwrites dq, dk, dv, shaped as q, k, v.
+   */
+  attentionGrad(args: AttentionArgs, dOut: FloatArray, dq: FloatArray, dk: FloatArray, dv: FloatArray): void;
 
   /** L2 norm of each row of a [rows, cols] matrix. */
   rowNorm(x: FloatArray, rows: number, cols: number, out: FloatArray): void;

@@ -1,7 +1,15 @@
 import type { Backend } from "./backend.js";
 import { jsBackend } from "./js/index.js";
 
-export type { AdamWArgs, Backend, BinaryOp, FloatArray, GemmArgs, UnaryOp } from "./backend.js";
+export type {
+  AdamWArgs,
+  AttentionArgs,
+  Backend,
+  BinaryOp,
+  FloatArray,
+  GemmArgs,
+  UnaryOp,
+} from "./backend.js";
 export { jsBackend } from "./js/index.js";
 
 const registry = new Map<string, Backend>([["js", jsBackend]]);

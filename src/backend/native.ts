@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import type { Backend, BinaryOp, FloatArray, UnaryOp } from "./backend.js";
+import type { AttentionArgs, Backend, BinaryOp, FloatArray, UnaryOp } from "./backend.js";
 import { registerBackend, setUnavailableNote } from "./index.js";
 
 /** The op codes of native/src/elementwise.h, in the order of its enums. */
@@ -93,6 +93,25 @@ export function coretypeWarning(): string | null {
   return `morelora: OPENBLAS_CORETYPE=${pinned} pins OpenBLAS to an older core than this AVX-512 CPU; unset it for faster GEMMs`;
 }
 
+/** The positional arguments of native/src/addon.cc's attention bindings. */
+const attentionArgs = (t: AttentionArgs): unknown[] => [
+  t.batch,
+  t.heads,
+  t.kvHeads,
+  t.tq,
+  t.tk,
+  t.dim,
+  t.scale,
+  t.causal,
+  t.window,
+  t.keyMask,
+  t.q,
+  t.k,
+  t.v,
+  t.out,
+  t.lse,
+];
+
 function wrap(addon: Addon): Backend {
   const a = addon;
   return {
@@ -136,6 +155,8 @@ function wrap(addon: Addon): Backend {
     rmsNormGrad: a.rmsNormGrad,
     crossEntropy: a.crossEntropy,
     crossEntropyGrad: a.crossEntropyGrad,
+    attention: (t) => a.attention(...attentionArgs(t)),
+    attentionGrad: (t, dOut, dq, dk, dv) => a.attentionGrad(...attentionArgs(t), dOut, dq, dk, dv),
     rowNorm: a.rowNorm,
     rowNormGrad: a.rowNormGrad,
     adamw: (p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, o) =>

@@ -115,6 +115,7 @@ export function scorePlot(report: TaskReport): string {
     {
       title: `${report.task}: ${report.split} ${METRIC_NAMES[report.metric]}, mean and 95% interval over seeds (trainable parameters)`,
       xLabel: `${report.split} ${METRIC_NAMES[report.metric]}${scale === 100 ? " (%)" : ""}`,
+      bounds: scale === 100 ? [0, 100] : undefined,
       references: report.baselines
         .map((b) => ({
           name: b.name,

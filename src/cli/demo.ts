@@ -51,7 +51,7 @@ export function registerDemo(program: Command): void {
         const warning = coretypeWarning();
         if (warning && !opts.quiet) console.warn(warning);
         const backend = getBackend().name;
-        console.log(`morelora demo: ${backend} backend, ${backend === "native" ? gemmLabel() : "no BLAS"}`);
+        console.log(`morelora demo: backend ${backend}, ${backend === "native" ? gemmLabel() : "no BLAS"}`);
         console.log(
           `the built-in model (a 2.6M-parameter Llama pretrained on Moby-Dick and State of the Union addresses)`,
         );

@@ -66,7 +66,7 @@ const OPTIONS: { flag: string; key: string; help: string; parse?: Parse; def?: u
     {
       flag: "--prompt-field <name>",
       key: "promptField",
-      help: "causal-lm: prompt field (loss on the completion only)",
+      help: "causal-lm: prompt field (default: rows are read by their keys: text, prompt/completion, messages)",
     },
     { flag: "--completion-field <name>", key: "completionField", help: "causal-lm: completion field" },
     { flag: "--label-field <name>", key: "labelField", help: "classification: label field", def: "label" },
@@ -83,7 +83,20 @@ const OPTIONS: { flag: string; key: string; help: string; parse?: Parse; def?: u
       parse: int("--max-length"),
       def: 128,
     },
-    { flag: "--pack", key: "pack", help: "causal-lm: pack texts into full blocks", def: false, train: true },
+    {
+      flag: "--pack",
+      key: "pack",
+      help: "causal-lm: pack whole examples into full blocks (none is cut first)",
+      def: false,
+      train: true,
+    },
+    {
+      flag: "--mask-prompt",
+      key: "maskPrompt",
+      help: "causal-lm: loss on completions / assistant turns only",
+      def: true,
+    },
+    { flag: "--no-mask-prompt", key: "maskPrompt", help: "causal-lm: loss on every token, prompts included" },
     {
       flag: "--full",
       key: "full",
@@ -349,6 +362,7 @@ export function toJobOptions(o: Record<string, unknown>): JobOptions {
       "labels",
       "maxLength",
       "pack",
+      "maskPrompt",
       "full",
       "gradCheckpoint",
       "float32Weights",

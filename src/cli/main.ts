@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import "../backend/native.js";
 import { registerBench } from "./bench.js";
 import { registerCompare } from "./compare.js";
+import { registerConvert } from "./convert.js";
 import { registerDemo } from "./demo.js";
 import { registerEval } from "./eval.js";
 import { registerExport } from "./export.js";
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerMerge(program);
   registerExport(program);
+  registerConvert(program);
   registerInspect(program);
   registerGenerate(program);
   registerCompare(program);

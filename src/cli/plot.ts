@@ -108,7 +108,14 @@ export function intervalChartSvg(
     title,
     xLabel,
     references = [],
-  }: { title: string; xLabel: string; references?: { name: string; value: number }[] },
+    bounds,
+  }: {
+    title: string;
+    xLabel: string;
+    references?: { name: string; value: number }[];
+    /** The axis never extends past these (a percentage: 0 and 100). */
+    bounds?: [number, number];
+  },
 ): string {
   const [w, left, right, top, rowH] = [720, 220, 24, 40, 20];
   const h = top + rowH * items.length + 56;
@@ -119,6 +126,7 @@ export function intervalChartSvg(
   if (!(x1 > x0)) [x0, x1] = [x0 - 1, x0 + 1];
   const pad = (x1 - x0) * 0.05;
   [x0, x1] = [x0 - pad, x1 + pad];
+  if (bounds) [x0, x1] = [Math.max(x0, bounds[0]), Math.min(x1, bounds[1])];
   const px = (x: number): number => left + ((x - x0) / (x1 - x0)) * (w - left - right);
   const bottom = top + rowH * items.length;
   const ticks = Array.from({ length: 6 }, (_, i) => x0 + ((x1 - x0) * i) / 5);

@@ -6,9 +6,6 @@ import {
   Linear,
   Module,
   LayerStack,
-  mergeHeads,
-  scaledDotProductAttention,
-  splitHeads,
 } from "../nn/index.js";
 import * as T from "../tensor/index.js";
 import type { DType, Tensor } from "../tensor/index.js";
@@ -79,10 +76,8 @@ class SelfAttention extends Module {
   }
 
   forward(x: Tensor, mask: Tensor | null): Tensor {
-    const heads = (name: string): Tensor => splitHeads(run(this.child(name), x), this.c.numHeads);
-    return mergeHeads(
-      scaledDotProductAttention(heads("query"), heads("key"), heads("value"), { attentionMask: mask }),
-    );
+    const [q, k, v] = ["query", "key", "value"].map((name) => run(this.child(name), x));
+    return T.attention(q, k, v, { heads: this.c.numHeads, keyMask: mask });
   }
 }
 

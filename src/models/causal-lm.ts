@@ -2,7 +2,7 @@ import type { Module } from "../nn/index.js";
 import * as T from "../tensor/index.js";
 import type { Tensor } from "../tensor/index.js";
 
-/** Keys and values of past positions, per layer, [B, H_kv, T_past, d] (grows by concatenation). */
+/** Keys and values of past positions, per layer, [B, T_past, H_kv·d] (grows by concatenation). */
 export class KvCache {
   readonly layers: { k: Tensor | null; v: Tensor | null }[];
 
@@ -12,14 +12,14 @@ export class KvCache {
 
   /** Positions already cached. */
   get length(): number {
-    return this.layers[0]?.k?.shape[2] ?? 0;
+    return this.layers[0]?.k?.shape[1] ?? 0;
   }
 
   /** Appends this step's keys and values to layer i and returns the whole sequence's. */
   update(i: number, k: Tensor, v: Tensor): { k: Tensor; v: Tensor } {
     const layer = this.layers[i];
-    layer.k = layer.k ? T.concat([layer.k, k], 2) : k;
-    layer.v = layer.v ? T.concat([layer.v, v], 2) : v;
+    layer.k = layer.k ? T.concat([layer.k, k], 1) : k;
+    layer.v = layer.v ? T.concat([layer.v, v], 1) : v;
     return { k: layer.k, v: layer.v };
   }
 }

@@ -7,9 +7,6 @@ import {
   LayerStack,
   Linear,
   Module,
-  mergeHeads,
-  scaledDotProductAttention,
-  splitHeads,
 } from "../nn/index.js";
 import * as T from "../tensor/index.js";
 import type { DType, Tensor } from "../tensor/index.js";
@@ -72,17 +69,17 @@ class Gpt2Attention extends Module {
   }
 
   forward(x: Tensor, mask: Tensor | null, cache: KvCache | null, index: number): Tensor {
-    const [q0, k0, v0] = T.split(run(this.child("c_attn"), x), this.c.hiddenSize, -1);
-    const q = splitHeads(q0, this.c.numHeads);
-    let k = splitHeads(k0, this.c.numHeads);
-    let v = splitHeads(v0, this.c.numHeads);
+    // q, k and v stay [B, T, hidden]: the fused attention reads heads from that layout.
+    const [q, k0, v0] = T.split(run(this.child("c_attn"), x), this.c.hiddenSize, -1);
+    let [k, v] = [k0, v0];
     if (cache) ({ k, v } = cache.update(index, k, v));
-    return run(
-      this.child("c_proj"),
-      mergeHeads(
-        scaledDotProductAttention(q, k, v, { causal: true, attentionMask: mask, scale: this.scale }),
-      ),
-    );
+    const att = T.attention(q, k, v, {
+      heads: this.c.numHeads,
+      causal: true,
+      keyMask: mask,
+      scale: this.scale,
+    });
+    return run(this.child("c_proj"), att);
   }
 }
 

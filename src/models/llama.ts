@@ -6,10 +6,6 @@ import {
   Linear,
   Module,
   RMSNorm,
-  repeatKvHeads,
-  scaledDotProductAttention,
-  splitHeads,
-  mergeHeads,
 } from "../nn/index.js";
 import * as T from "../tensor/index.js";
 import type { DType, Tensor } from "../tensor/index.js";
@@ -18,7 +14,7 @@ import type { ConfigReader } from "./hf-config.js";
 import { PretrainedModel } from "./pretrained.js";
 import { applyRope, inverseFrequencies, type RopeConfig, ropeConfigFrom, ropeTables } from "./rope.js";
 
-/** LlamaForCausalLM and its relatives: Qwen2 (q/k/v biases) and Mistral (no sliding window here). */
+/** LlamaForCausalLM and its relatives: Qwen2 (q/k/v biases, sliding window on some layers) and Mistral (sliding window). */
 export interface LlamaConfig {
   modelType: "llama" | "qwen2" | "mistral";
   vocabSize: number;
@@ -30,6 +26,8 @@ export interface LlamaConfig {
   headDim: number;
   rmsNormEps: number;
   rope: RopeConfig;
+  /** Each layer's sliding window (keys less than this many positions before the query), 0 for full attention. */
+  windows: number[];
   /** Biases on q, k, v (Qwen2; Llama's attention_bias also puts one on o). */
   qkvBias: boolean;
   oBias: boolean;
@@ -61,6 +59,7 @@ export function llamaConfigFrom(c: ConfigReader, modelType: LlamaConfig["modelTy
     headDim,
     rmsNormEps: c.number("rms_norm_eps", 1e-6),
     rope: ropeConfigFrom(c, headDim),
+    windows: attentionWindows(c, modelType),
     qkvBias: modelType === "qwen2" || attentionBias,
     oBias: modelType !== "qwen2" && attentionBias,
     mlpBias: c.bool("mlp_bias", false),
@@ -68,6 +67,33 @@ export function llamaConfigFrom(c: ConfigReader, modelType: LlamaConfig["modelTy
     // LlamaConfig, Qwen2Config and MistralConfig all default to an untied head.
     tieWordEmbeddings: c.bool("tie_word_embeddings", false),
   };
+}
+
+/**
+ * The sliding windows of each layer as transformers reads them: Mistral's `sliding_window` (default
+ * 4096, null for none) applies to every layer; Qwen2's only with `use_sliding_window`, on the layers
+ * that `layer_types` marks "sliding_attention" (by default those from `max_window_layers` on).
+ */
+function attentionWindows(c: ConfigReader, modelType: LlamaConfig["modelType"]): number[] {
+  const layers = c.int("num_hidden_layers");
+  if (modelType === "llama") return new Array<number>(layers).fill(0);
+  const raw = c.raw("sliding_window");
+  const window = raw === undefined ? 4096 : raw === null ? 0 : c.int("sliding_window");
+  if (modelType === "mistral") return new Array<number>(layers).fill(window);
+  if (!c.bool("use_sliding_window", false)) return new Array<number>(layers).fill(0);
+  const maxWindowLayers = c.int("max_window_layers", 28);
+  const types =
+    c.raw("layer_types") ??
+    Array.from({ length: layers }, (_, i) => (i >= maxWindowLayers ? "sliding_attention" : "full_attention"));
+  if (
+    !Array.isArray(types) ||
+    types.length !== layers ||
+    types.some((t) => t !== "sliding_attention" && t !== "full_attention")
+  )
+    throw new Error(
+      `${c.file}: "layer_types" must list "full_attention" or "sliding_attention" for each of the ${layers} layers, got ${JSON.stringify(types)}`,
+    );
+  return types.map((t) => (t === "sliding_attention" ? window : 0));
 }
 
 type Forward = Module & { forward(x: Tensor): Tensor };
@@ -94,17 +120,28 @@ class LlamaAttention extends Module {
     this.registerModule("o_proj", new Linear(h * hd, d, { bias: c.oBias, dtype }));
   }
 
+  /** The q, k, v projections stay in [B, T, heads·d]: RoPE and the fused attention read that layout. */
   forward(x: Tensor, { cos, sin, mask, cache, index }: LayerInput): Tensor {
-    const { numHeads: h, numKvHeads: kv } = this.c;
-    const q = applyRope(splitHeads(run(this.child("q_proj"), x), h), cos, sin);
-    let k = applyRope(splitHeads(run(this.child("k_proj"), x), kv), cos, sin);
-    let v = splitHeads(run(this.child("v_proj"), x), kv);
+    const { numHeads: h, numKvHeads: kv, headDim: hd } = this.c;
+    const [b, t] = x.shape;
+    const rotated = (name: string, heads: number): Tensor =>
+      T.reshape(applyRope(T.reshape(run(this.child(name), x), [b, t, heads, hd]), cos, sin), [
+        b,
+        t,
+        heads * hd,
+      ]);
+    const q = rotated("q_proj", h);
+    let k = rotated("k_proj", kv);
+    let v = run(this.child("v_proj"), x);
     if (cache) ({ k, v } = cache.update(index, k, v));
-    const att = scaledDotProductAttention(q, repeatKvHeads(k, h / kv), repeatKvHeads(v, h / kv), {
+    const att = T.attention(q, k, v, {
+      heads: h,
+      kvHeads: kv,
       causal: true,
-      attentionMask: mask,
+      window: this.c.windows[index],
+      keyMask: mask,
     });
-    return run(this.child("o_proj"), mergeHeads(att));
+    return run(this.child("o_proj"), att);
   }
 }
 

@@ -70,7 +70,7 @@ export function inverseFrequencies({ theta, headDim, scaling }: RopeConfig): Flo
   });
 }
 
-/** cos and sin tables [B, 1, T, headDim] for position ids [B, T] (HF's halves layout). */
+/** cos and sin tables [B, T, 1, headDim] (broadcast over the heads of [B, T, H, headDim]) for position ids [B, T] (HF's halves layout). */
 export function ropeTables(
   inv: Float64Array,
   positions: Int32Array,
@@ -79,8 +79,8 @@ export function ropeTables(
   dtype: DType,
 ): { cos: Tensor; sin: Tensor } {
   const d = inv.length * 2;
-  const cos = T.zeros([batch, 1, steps, d], { dtype });
-  const sin = T.zeros([batch, 1, steps, d], { dtype });
+  const cos = T.zeros([batch, steps, 1, d], { dtype });
+  const sin = T.zeros([batch, steps, 1, d], { dtype });
   for (let p = 0; p < batch * steps; p++) {
     const pos = positions[p];
     for (let i = 0; i < inv.length; i++) {

@@ -101,11 +101,15 @@ export class HFTokenizer {
   }
 
   /** Renders messages with the tokenizer's chat template (tokenizer_config.json's chat_template). */
-  applyChatTemplate(messages: readonly ChatMessage[], { addGenerationPrompt = true } = {}): string {
+  applyChatTemplate(
+    messages: readonly ChatMessage[],
+    { addGenerationPrompt = true, tools }: { addGenerationPrompt?: boolean; tools?: readonly unknown[] } = {},
+  ): string {
     const source = this.config.chat_template;
     if (typeof source !== "string") throw new Error("this tokenizer has no chat_template");
     return new Template(source).render({
       messages,
+      ...(tools ? { tools } : {}),
       add_generation_prompt: addGenerationPrompt,
       bos_token: tokenText(this.config.bos_token) ?? "",
       eos_token: tokenText(this.config.eos_token) ?? "",

@@ -1,14 +1,4 @@
 export { type ActivationFn, activationByName, activationNames } from "./activations.js";
-export {
-  type AttentionMaskOptions,
-  attentionBlockMask,
-  MultiHeadAttention,
-  type MultiHeadAttentionOptions,
-  mergeHeads,
-  repeatKvHeads,
-  scaledDotProductAttention,
-  splitHeads,
-} from "./attention.js";
 export * as init from "./init.js";
 export { Conv1D, Dropout, Embedding, LayerNorm, type LayerOptions, Linear, RMSNorm } from "./layers.js";
 export { LayerStack } from "./layer-stack.js";

@@ -1,6 +1,7 @@
 export { isGradEnabled, noGrad } from "./autograd.js";
 export { checkpoint } from "./grad-checkpoint.js";
 export * from "./create.js";
+export * from "./ops/attention.js";
 export * from "./ops/elementwise.js";
 export * from "./ops/linear.js";
 export * from "./ops/matmul.js";

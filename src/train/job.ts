@@ -28,6 +28,8 @@ export interface JobOptions {
   labels?: string[] | null;
   maxLength: number;
   pack: boolean;
+  /** Causal LM: loss on completions / assistant turns only (default true). */
+  maskPrompt?: boolean;
   /** Train every parameter instead of an adapter. */
   full: boolean;
   /** Recompute each transformer block in the backward instead of keeping its activations. */
@@ -53,6 +55,7 @@ function taskData(opts: JobOptions, model: PretrainedModel): TaskData {
       completionField: opts.completionField ?? undefined,
       maxLength: opts.maxLength,
       pack: opts.pack,
+      maskPrompt: opts.maskPrompt ?? true,
     };
   }
   const fromConfig = model.hfConfig.id2label as Record<string, string> | undefined;

@@ -1,9 +1,10 @@
 import * as T from "../tensor/index.js";
 import { Generator, type Tensor } from "../tensor/index.js";
+import { type ChatEncoder, chatExample } from "./chat.js";
 import { type DataRecord, readRecords, textField } from "./records.js";
 
-/** What a task needs of a tokenizer (HFTokenizer has it). */
-export interface TextEncoder {
+/** What a task needs of a tokenizer (HFTokenizer has it); chat rows need its chat template too. */
+export interface TextEncoder extends Partial<Omit<ChatEncoder, "encode">> {
   encode(text: string, options?: { addSpecialTokens?: boolean }): number[];
   readonly eosId: number | null;
   readonly padId: number;
@@ -34,8 +35,10 @@ export interface CausalLmData {
   promptField?: string;
   completionField?: string;
   maxLength: number;
-  /** Concatenate texts and cut them into maxLength blocks instead of padding each. */
+  /** Concatenate whole examples and cut the stream into maxLength blocks instead of padding each. */
   pack?: boolean;
+  /** Loss on completions / assistant turns only (default true). */
+  maskPrompt?: boolean;
 }
 
 export interface ClassificationData {
@@ -49,20 +52,41 @@ export interface ClassificationData {
 
 export type TaskData = CausalLmData | ClassificationData;
 
+/**
+ * A causal-LM row, its kind told by its keys as mlx-lm does: {"messages"} (chat, rendered with the
+ * model's template), {"prompt", "completion"} (or the configured prompt/completion fields), else
+ * the text field. With maskPrompt (the default) only completions / assistant turns carry loss.
+ * Packed examples are not cut to maxLength here: packing cuts the concatenation into blocks.
+ */
 function causalExample(record: DataRecord, where: string, tok: TextEncoder, d: CausalLmData): Example {
   const eos = tok.eosId === null ? [] : [tok.eosId];
-  if (d.promptField && d.completionField) {
-    const prompt = tok.encode(textField(record, d.promptField, where));
+  const maskPrompt = d.maskPrompt ?? true;
+  let ids: number[];
+  let trained: boolean[];
+  const promptField =
+    d.promptField ?? (d.textField === undefined || !(d.textField in record) ? "prompt" : null);
+  const completionField = d.completionField ?? "completion";
+  if (!d.promptField && Object.hasOwn(record, "messages")) {
+    if (!tok.applyChatTemplate)
+      throw new Error(`${where}: a chat row ("messages"), but this tokenizer renders no chat template`);
+    ({ ids, trained } = chatExample(record, where, tok as ChatEncoder, maskPrompt));
+  } else if (promptField && Object.hasOwn(record, promptField) && Object.hasOwn(record, completionField)) {
+    const prompt = tok.encode(textField(record, promptField, where));
     const completion = [
-      ...tok.encode(textField(record, d.completionField, where), { addSpecialTokens: false }),
+      ...tok.encode(textField(record, completionField, where), { addSpecialTokens: false }),
       ...eos,
     ];
-    const ids = [...prompt, ...completion].slice(0, d.maxLength);
-    const targets = ids.map((id, i) => (i < prompt.length ? IGNORE : id));
-    return { ids: Int32Array.from(ids), targets: Int32Array.from(targets) };
+    ids = [...prompt, ...completion];
+    trained = ids.map((_, i) => !maskPrompt || i >= prompt.length);
+  } else {
+    ids = [...tok.encode(textField(record, d.textField ?? "text", where)), ...eos];
+    trained = ids.map(() => true);
   }
-  const ids = [...tok.encode(textField(record, d.textField ?? "text", where)), ...eos].slice(0, d.maxLength);
-  return { ids: Int32Array.from(ids), targets: Int32Array.from(ids) };
+  const kept = d.pack ? ids.length : Math.min(ids.length, d.maxLength);
+  return {
+    ids: Int32Array.from(ids.slice(0, kept)),
+    targets: Int32Array.from(ids.slice(0, kept).map((id, i) => (trained[i] ? id : IGNORE))),
+  };
 }
 
 function classExample(record: DataRecord, where: string, tok: TextEncoder, d: ClassificationData): Example {

@@ -287,6 +287,69 @@ describe("native kernels agree with the TypeScript float64 reference", { skip },
     }
   });
 
+  it("fused attention and its gradient: masks, window, grouped heads, odd lengths, head dims 1 to 128", () => {
+    const b = native();
+    // Lengths around the native kernel's 32-query and 64-key blocks; (3, 70) is a cached decode.
+    const lengths = [
+      [1, 1],
+      [33, 33],
+      [70, 70],
+      [3, 70],
+    ];
+    const variants = [
+      { causal: false, window: 0, masked: false },
+      { causal: true, window: 0, masked: false },
+      { causal: true, window: 5, masked: true },
+      { causal: false, window: 0, masked: true },
+    ];
+    let n = 0;
+    for (const dim of [1, 3, 64, 128]) {
+      for (const [tq, tk] of lengths) {
+        for (const { causal, window, masked } of variants) {
+          const [heads, kvHeads] = [
+            [4, 4],
+            [4, 2],
+            [3, 1],
+          ][n++ % 3];
+          const batch = 2;
+          const keyMask = masked
+            ? Int32Array.from({ length: batch * tk }, (_, i) => (i % 7 === 2 ? 0 : 1))
+            : null;
+          const qSize = batch * tq * heads * dim;
+          const kvSize = batch * tk * kvHeads * dim;
+          const rows = batch * heads * tq;
+          parity(
+            b,
+            [f64(qSize), f64(kvSize), f64(kvSize), f64(qSize)],
+            [qSize, rows, qSize, kvSize, kvSize],
+            (be, [q, k, v, g], [out, lse, dq, dk, dv]) => {
+              const args = {
+                batch,
+                heads,
+                kvHeads,
+                tq,
+                tk,
+                dim,
+                scale: 0.3,
+                causal,
+                window,
+                keyMask,
+                q,
+                k,
+                v,
+                out,
+                lse,
+              };
+              be.attention(args);
+              be.attentionGrad(args, g, dq, dk, dv);
+            },
+            { rtol32: 1e-4, atol32: 1e-4 },
+          );
+        }
+      }
+    }
+  });
+
   it("AdamW over several steps", () => {
     const b = native();
     for (const n of [1, 7, 33, 40000]) {

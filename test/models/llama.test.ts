@@ -39,7 +39,9 @@ const silu = (v: number): number => v / (1 + Math.exp(-v));
 
 /**
  * A one-layer Llama written out with loops, straight from the HF modeling code's math, with the
- * MLP activation and the positions (transformers' default 0..T−1) as arguments.
+ * MLP activation, the positions (transformers' default 0..T−1) and the sliding window (a query sees
+ * key s when t − window < s ≤ t, transformers' sliding_window_overlay) as arguments; q/k/v biases
+ * (Qwen2) when the weights have them.
  */
 function naiveLlama(
   w: Weights,
@@ -48,7 +50,8 @@ function naiveLlama(
   {
     act = silu,
     positions = ids.map((_, t) => t),
-  }: { act?: (v: number) => number; positions?: number[] } = {},
+    window = Number.POSITIVE_INFINITY,
+  }: { act?: (v: number) => number; positions?: number[]; window?: number } = {},
 ): number[][] {
   const d = c.hidden_size;
   const h = c.num_attention_heads;
@@ -70,25 +73,28 @@ function naiveLlama(
     }
     return out;
   };
-  const q = normed.map((x, t) => rope(linear(x, get(w, `${p}.self_attn.q_proj.weight`), d), positions[t]));
-  const k = normed.map((x, t) =>
-    rope(linear(x, get(w, `${p}.self_attn.k_proj.weight`), kvh * hd), positions[t]),
-  );
-  const v = normed.map((x) => linear(x, get(w, `${p}.self_attn.v_proj.weight`), kvh * hd));
+  const proj = (name: string, x: number[], out: number): number[] => {
+    const bias = `${p}.self_attn.${name}.bias`;
+    return linear(x, get(w, `${p}.self_attn.${name}.weight`), out, w.has(bias) ? get(w, bias) : undefined);
+  };
+  const q = normed.map((x, t) => rope(proj("q_proj", x, d), positions[t]));
+  const k = normed.map((x, t) => rope(proj("k_proj", x, kvh * hd), positions[t]));
+  const v = normed.map((x) => proj("v_proj", x, kvh * hd));
   const att = xs.map((_, t) => {
     const out = new Array<number>(d).fill(0);
     for (let head = 0; head < h; head++) {
       const kv = Math.floor(head / (h / kvh));
-      const scores = Array.from({ length: t + 1 }, (_, s) => {
+      const first = Math.max(0, t - window + 1);
+      const scores = Array.from({ length: t + 1 - first }, (_, s) => {
         let dot = 0;
-        for (let i = 0; i < hd; i++) dot += q[t][head * hd + i] * k[s][kv * hd + i];
+        for (let i = 0; i < hd; i++) dot += q[t][head * hd + i] * k[first + s][kv * hd + i];
         return dot / Math.sqrt(hd);
       });
       const top = Math.max(...scores);
       const e = scores.map((s) => Math.exp(s - top));
       const z = e.reduce((a, b) => a + b, 0);
-      for (let s = 0; s <= t; s++)
-        for (let i = 0; i < hd; i++) out[head * hd + i] += (e[s] / z) * v[s][kv * hd + i];
+      for (let s = 0; s < e.length; s++)
+        for (let i = 0; i < hd; i++) out[head * hd + i] += (e[s] / z) * v[first + s][kv * hd + i];
     }
     return out;
   });
@@ -274,6 +280,54 @@ describe("Llama family", () => {
     peft.merge();
     assertClose(noGrad(() => peft.forward(IDS)).data, logitsBefore.data, { rtol: 1e-4, atol: 1e-5 });
     assert.deepEqual(generate(model, prompt, { maxNewTokens: 12 }), active);
+  });
+
+  it("sliding window as transformers: Mistral's on every layer, Qwen2's from max_window_layers on, cache past the window", () => {
+    const one = { ...LLAMA_CONFIG, num_hidden_layers: 1 };
+    const mistral = { ...one, architectures: ["MistralForCausalLM"], model_type: "mistral" };
+    const qwen2 = { ...one, architectures: ["Qwen2ForCausalLM"], model_type: "qwen2", sliding_window: 3 };
+    const cases: [Record<string, unknown>, number][] = [
+      [{ ...mistral, sliding_window: 3 }, 3],
+      [{ ...mistral, sliding_window: null }, Number.POSITIVE_INFINITY],
+      [{ ...qwen2, use_sliding_window: true, max_window_layers: 0 }, 3],
+      [{ ...qwen2, use_sliding_window: true, max_window_layers: 1 }, Number.POSITIVE_INFINITY],
+      [{ ...qwen2, use_sliding_window: true, layer_types: ["sliding_attention"] }, 3],
+      [{ ...qwen2, use_sliding_window: false, max_window_layers: 0 }, Number.POSITIVE_INFINITY],
+    ];
+    const ids = [3, 17, 5, 40, 9, 22, 8, 30]; // longer than the window
+    for (const [config, window] of cases) {
+      const weights = randomTensors(llamaShapes(one, config.model_type === "qwen2"), 8);
+      const model = loadModel(writeFolder(tmp(), config, weights), { dtype: "float64" }) as LlamaForCausalLM;
+      const what = JSON.stringify(config).slice(-80);
+      const full = noGrad(() => model.forward(T.tensor([ids], { dtype: "int32" })));
+      assertClose(full.data, naiveLlama(weights, one, ids, { window }).flat(), {
+        rtol: 1e-9,
+        atol: 1e-10,
+        what,
+      });
+      // Token by token through the KV cache, past the window: the same logits.
+      const cache = model.newCache();
+      const steps = noGrad(() =>
+        ids.map((id) => model.forward(T.tensor([[id]], { dtype: "int32" }), { cache }).toArray()),
+      );
+      assertClose(steps.flat(), full.data, { rtol: 1e-9, atol: 1e-10, what: `cached ${what}` });
+    }
+    const naiveFull = naiveLlama(randomTensors(llamaShapes(one), 8), one, ids).flat();
+    const naive3 = naiveLlama(randomTensors(llamaShapes(one), 8), one, ids, { window: 3 }).flat();
+    assert.ok(
+      Math.abs(naiveFull[ids.length * one.vocab_size - 1] - naive3[ids.length * one.vocab_size - 1]) > 1e-6,
+    );
+    assert.throws(
+      () =>
+        loadModel(
+          writeFolder(
+            tmp(),
+            { ...qwen2, use_sliding_window: true, layer_types: ["local"] },
+            randomTensors(llamaShapes(one, true), 8),
+          ),
+        ),
+      /"layer_types" must list "full_attention" or "sliding_attention" for each of the 1 layers/,
+    );
   });
 
   it("left padding gives each sequence the logits it has alone", () => {

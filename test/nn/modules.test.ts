@@ -9,11 +9,9 @@ import {
   Linear,
   Module,
   ModuleList,
-  MultiHeadAttention,
-  scaledDotProductAttention,
 } from "../../src/nn/index.js";
 import * as T from "../../src/tensor/index.js";
-import { Generator, randn, type Tensor, tensor } from "../../src/tensor/index.js";
+import { Generator, randn, tensor } from "../../src/tensor/index.js";
 import { assertClose, gradCheck } from "../helpers.js";
 
 const f64 = { dtype: "float64" } as const;
@@ -25,36 +23,6 @@ class Block extends Module {
     this.registerModule("norm", new LayerNorm(2));
     this.registerModule("layers", new ModuleList([new Linear(2, 2, { bias: false }), new Conv1D(2, 4)]));
   }
-}
-
-/** Attention written out head by head, query by query, from the definition. */
-function naiveAttention(q: Tensor, k: Tensor, v: Tensor, causal: boolean, keep: number[][] | null): number[] {
-  const [b, h, tq, d] = q.shape;
-  const tk = k.shape[2];
-  const dv = v.shape[3];
-  const at = (t: Tensor, n: number, hh: number, i: number, j: number, w: number, len: number): number =>
-    t.data[((n * h + hh) * len + i) * w + j];
-  const out: number[] = [];
-  for (let n = 0; n < b; n++)
-    for (let hh = 0; hh < h; hh++)
-      for (let i = 0; i < tq; i++) {
-        const allowed = Array.from(
-          { length: tk },
-          (_, j) => (!causal || j <= i) && (!keep || keep[n][j] === 1),
-        );
-        const s = allowed.map((ok, j) => {
-          if (!ok) return Number.NEGATIVE_INFINITY;
-          let dot = 0;
-          for (let c = 0; c < d; c++) dot += at(q, n, hh, i, c, d, tq) * at(k, n, hh, j, c, d, tk);
-          return dot / Math.sqrt(d);
-        });
-        const mx = Math.max(...s);
-        const e = s.map((x) => Math.exp(x - mx));
-        const z = e.reduce((p, x) => p + x, 0);
-        for (let c = 0; c < dv; c++)
-          out.push(e.reduce((acc, w, j) => acc + (w / z) * at(v, n, hh, j, c, dv, tk), 0));
-      }
-  return out;
 }
 
 describe("Module", () => {
@@ -136,78 +104,6 @@ describe("layers compute their definitions", () => {
       (x, w, b) => T.add(T.matmul(x, w, { transB: true }), b),
       [randn([2, 4, 3], new Generator(3), f64), lin.weight, lin.bias!],
     );
-  });
-});
-
-describe("attention", () => {
-  const rng = new Generator(5);
-  const q = randn([2, 2, 4, 3], rng, f64);
-  const k = randn([2, 2, 4, 3], rng, f64);
-  const v = randn([2, 2, 4, 5], rng, f64);
-
-  it("equals the per-query definition, causal and with padding", () => {
-    const keep = [
-      [1, 1, 1, 1],
-      [0, 1, 1, 1],
-    ];
-    const mask = tensor(Int32Array.from(keep.flat()), [2, 4]);
-    assertClose(scaledDotProductAttention(q, k, v).data, naiveAttention(q, k, v, false, null), {
-      rtol: 1e-12,
-    });
-    assertClose(
-      scaledDotProductAttention(q, k, v, { causal: true }).data,
-      naiveAttention(q, k, v, true, null),
-      {
-        rtol: 1e-12,
-      },
-    );
-    assertClose(
-      scaledDotProductAttention(q, k, v, { attentionMask: mask }).data,
-      naiveAttention(q, k, v, false, keep),
-      { rtol: 1e-12 },
-    );
-  });
-
-  it("a padded key gets no weight: changing its value changes nothing", () => {
-    const mask = tensor(Int32Array.from([1, 1, 0, 1, 1, 1, 1, 1]), [2, 4]);
-    const before = scaledDotProductAttention(q, k, v, { attentionMask: mask });
-    const v2 = v.clone();
-    for (let h = 0; h < 2; h++) v2.data.fill(1000, (h * 4 + 2) * 5, (h * 4 + 3) * 5); // batch 0, key 2
-    assertClose(scaledDotProductAttention(q, k, v2, { attentionMask: mask }).data, before.data, {
-      rtol: 1e-12,
-    });
-  });
-
-  it("gradients of attention check against finite differences", () => {
-    const mask = tensor(Int32Array.from([1, 1, 1, 1, 0, 1, 1, 1]), [2, 4]);
-    gradCheck(
-      (a, b, c) => scaledDotProductAttention(a, b, c, { causal: true, attentionMask: mask }),
-      [randn([2, 2, 4, 3], rng, f64), randn([2, 2, 4, 3], rng, f64), randn([2, 2, 4, 2], rng, f64)],
-    );
-  });
-
-  it("grouped-query attention equals full attention with each kv head duplicated", () => {
-    const gqa = new MultiHeadAttention(8, {
-      numHeads: 4,
-      numKvHeads: 2,
-      dtype: "float64",
-      rng: new Generator(1),
-    });
-    const mha = new MultiHeadAttention(8, { numHeads: 4, dtype: "float64", rng: new Generator(2) });
-    const dup = (w: Tensor): Tensor => {
-      // rows of kv head h (2 rows each, head dim 2) repeated for query heads 2h and 2h+1
-      const rows = [0, 1, 0, 1, 2, 3, 2, 3];
-      return T.indexSelect(w, 0, rows);
-    };
-    const state = gqa.stateDict();
-    for (const name of ["k_proj.weight", "k_proj.bias", "v_proj.weight", "v_proj.bias"]) {
-      state.set(name, dup(state.get(name)!));
-    }
-    mha.loadStateDict(state);
-    const x = randn([2, 3, 8], rng, f64);
-    assertClose(gqa.forward(x, { causal: true }).data, mha.forward(x, { causal: true }).data, {
-      rtol: 1e-12,
-    });
   });
 });
 

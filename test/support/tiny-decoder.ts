@@ -1,12 +1,4 @@
-import {
-  Conv1D,
-  Embedding,
-  Linear,
-  Module,
-  ModuleList,
-  RMSNorm,
-  scaledDotProductAttention,
-} from "../../src/nn/index.js";
+import { Conv1D, Embedding, Linear, Module, ModuleList, RMSNorm } from "../../src/nn/index.js";
 import type { Tensor } from "../../src/tensor/index.js";
 import * as T from "../../src/tensor/index.js";
 
@@ -31,11 +23,8 @@ class Attention extends Module {
   }
 
   forward(h: Tensor): Tensor {
-    // Single head: [B, T, D] viewed as [B, 1, T, D].
-    const [b, t, d] = h.shape;
-    const head = (name: string): Tensor => T.reshape(call(this.child(name), h), [b, 1, t, d]);
-    const att = scaledDotProductAttention(head("q_proj"), head("k_proj"), head("v_proj"), { causal: true });
-    return call(this.child("o_proj"), T.reshape(att, [b, t, d]));
+    const [q, k, v] = ["q_proj", "k_proj", "v_proj"].map((name) => call(this.child(name), h));
+    return call(this.child("o_proj"), T.attention(q, k, v, { heads: 1, causal: true }));
   }
 }
 

@@ -187,6 +187,18 @@ export const opCases: OpCase[] = [
     make: (r) => [n(r, 3, 4)],
     f: (x) => T.crossEntropy(x, ints([3, 0, -100], [3]), { reduction: "none" }),
   },
+  {
+    name: "attention causal, grouped-query, padded, windowed",
+    make: (r) => [n(r, 2, 5, 8), n(r, 2, 5, 4), n(r, 2, 5, 4)],
+    f: (q, k, v) =>
+      T.attention(q, k, v, {
+        heads: 4,
+        kvHeads: 2,
+        causal: true,
+        window: 3,
+        keyMask: ints([0, 1, 1, 1, 1, 1, 1, 1, 1, 1], [2, 5]),
+      }),
+  },
   { name: "rowNorm", make: (r) => [n(r, 4, 6)], f: (x) => T.rowNorm(x) },
   {
     name: "dropout (fixed seed)",

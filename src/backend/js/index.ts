@@ -1,4 +1,5 @@
 import type { Backend } from "../backend.js";
+import { attention, attentionGrad } from "./attention.js";
 import { binary, copyStrided, select, unary, unaryGrad } from "./elementwise.js";
 import { gemm } from "./gemm.js";
 import { gather, indexAdd, indexSelect, scatterAdd } from "./indexing.js";
@@ -39,6 +40,8 @@ export const jsBackend: Backend = {
   rmsNormGrad,
   crossEntropy,
   crossEntropyGrad,
+  attention,
+  attentionGrad,
   rowNorm,
   rowNormGrad,
   adamw,
