@@ -6,3 +6,12 @@ export function positiveInt(flag: string) {
     return n;
   };
 }
+
+export function nonNegativeInt(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isInteger(n) || n < 0)
+      throw new Error(`${flag} expects an integer ≥ 0, got "${value}"`);
+    return n;
+  };
+}

@@ -143,7 +143,7 @@ export function registerCompare(program: Command): void {
     .option("--resume", "reuse the finished cells in --out and run only the missing ones")
     .action(async () => {
       const o = resolveOptions(cmd, { required: [] });
-      const out = (o.out as string) ?? "morelora-compare";
+      const out = (o.outDir as string | null) ?? "morelora-compare";
       const builtIn = !o.model && !o.data;
       // Every flag is checked before any work starts.
       if (!builtIn && (!o.model || !o.data))
@@ -170,7 +170,7 @@ export function registerCompare(program: Command): void {
       let tasks: CompareTask[];
       if (builtIn) {
         const fromCli = (key: string): boolean => cmd.getOptionValueSource(key) === "cli";
-        if (!fromCli("maxSteps") && o.maxSteps === undefined) o.maxSteps = 200;
+        if (!fromCli("maxSteps") && (o.maxSteps ?? null) === null) o.maxSteps = 200;
         if (!fromCli("batchSize")) o.batchSize = 16;
         const data = join(out, "data");
         makeDir(data);

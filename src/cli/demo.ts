@@ -5,7 +5,8 @@ import { getBackend } from "../backend/index.js";
 import { coretypeWarning, gemmLabel } from "../backend/native.js";
 import { DEFAULT_SPAM_DEMO, runSpamDemo } from "../demo/spam.js";
 import { makeDir } from "../io/index.js";
-import { positiveInt } from "./args.js";
+import { nonNegativeInt, positiveInt } from "./args.js";
+import { methodVariant } from "./job-options.js";
 import { type Progress, progress } from "./progress.js";
 import { writeCurves } from "./train.js";
 
@@ -20,10 +21,11 @@ export function registerDemo(program: Command): void {
     .option(
       "--method <name>",
       `adapter method or variant (${methodNames().join(", ")}; method:better, hadamard:tanh, ...)`,
+      (v: string) => (methodVariant(v, "--method"), v),
       DEFAULT_SPAM_DEMO.method,
     )
     .option("--steps <n>", "training steps", positiveInt("--steps"), DEFAULT_SPAM_DEMO.steps)
-    .option("--seed <n>", "random seed", (v) => Number(v), DEFAULT_SPAM_DEMO.seed)
+    .option("--seed <n>", "random seed", nonNegativeInt("--seed"), DEFAULT_SPAM_DEMO.seed)
     .option(
       "--train-examples <n>",
       "training messages used",

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { PeftModel } from "../adapters/index.js";
 import { generate, type Generative, HFTokenizer, loadModel } from "../models/index.js";
-import { positiveInt } from "./args.js";
+import { nonNegativeInt, positiveInt } from "./args.js";
 import { slowProgress } from "./progress.js";
 
 function probability(flag: string) {
@@ -43,7 +43,7 @@ export function registerGenerate(program: Command): void {
     .option("--temperature <t>", "0 is greedy; above 0 samples", nonNegative("--temperature"), 0)
     .option("--top-k <k>", "sample among the k most likely tokens", positiveInt("--top-k"))
     .option("--top-p <p>", "sample within probability mass p", probability("--top-p"))
-    .option("--seed <n>", "random seed for sampling", (v) => Number(v), 0)
+    .option("--seed <n>", "random seed for sampling", nonNegativeInt("--seed"), 0)
     .option("--chat", "wrap the prompt in the tokenizer's chat template as a user message")
     .action((opts: GenerateFlags) => {
       const tokenizer = HFTokenizer.load(opts.model);
@@ -57,6 +57,12 @@ export function registerGenerate(program: Command): void {
         ? tokenizer.applyChatTemplate([{ role: "user", content: opts.prompt }])
         : opts.prompt;
       const prompt = tokenizer.encode(text, { addSpecialTokens: !opts.chat });
+      const { max_position_embeddings: llama, n_positions: gpt2 } = model.hfConfig as Record<string, unknown>;
+      const positions = (llama ?? gpt2) as number | undefined;
+      if (positions !== undefined && prompt.length > positions)
+        throw new Error(
+          `--prompt: ${prompt.length} tokens, more than the model's ${llama !== undefined ? "max_position_embeddings" : "n_positions"} (${positions})`,
+        );
       const produced: number[] = [];
       let shown = "";
       const eos = tokenizer.eosId;

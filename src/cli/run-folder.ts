@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 /** What a train run leaves in its output folder (docs/training.md). */
@@ -22,7 +22,7 @@ function freshRunFolder(now = new Date()): string {
 }
 
 /**
- * The folder a train run writes to, checked before any work: --out, else the folder of the
+ * The folder a train run writes to (created when training starts), checked before any work: --out, else the folder of the
  * --resume checkpoint, else a fresh runs/<timestamp>. A folder holding an earlier run is refused
  * unless the run resumes it, or --overwrite clears that run's files (and nothing else).
  */
@@ -40,6 +40,5 @@ export function prepareRunFolder(o: { out?: string; resume?: string; overwrite?:
       );
     for (const f of found) rmSync(join(dir, f), { recursive: true, force: true });
   }
-  mkdirSync(dir, { recursive: true });
   return { dir, fresh: given === undefined };
 }

@@ -44,7 +44,7 @@ export function registerTrain(program: Command): void {
     const warning = coretypeWarning();
     if (warning && !quiet) console.warn(warning);
     const folder = prepareRunFolder({
-      out: options.out as string | undefined,
+      out: (options.outDir as string | null) ?? undefined,
       resume: options.resume as string | undefined,
       overwrite: Boolean(options.overwrite),
     });

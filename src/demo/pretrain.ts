@@ -41,6 +41,11 @@ export interface PretrainOptions {
   onLog?: (e: LogEntry) => void;
 }
 
+/** A plain chat template ("role: content<|endoftext|>" per turn), so chat data trains the built-in model. */
+export const CHAT_TEMPLATE =
+  "{% for m in messages %}{{ m.role }}: {{ m.content }}<|endoftext|>\n{% endfor %}" +
+  "{% if add_generation_prompt %}assistant:{% endif %}";
+
 /**
  * Reproduces the built-in model from scratch: a byte-level BPE on Moby-Dick and the State of
  * the Union addresses, then a small Llama pretrained on the same text (next-token prediction,
@@ -59,6 +64,7 @@ export async function pretrainDefault(o: PretrainOptions): Promise<{ validationL
     padding_side: "right",
     model_max_length: 256,
     tokenizer_class: "PreTrainedTokenizerFast",
+    chat_template: CHAT_TEMPLATE,
   });
   const tok = HFTokenizer.load(outDir);
   // One stream of tokens, texts separated by <|endoftext|>, cut into blocks; every 50th block is validation.

@@ -11,6 +11,16 @@ export {
 } from "./optimizer.js";
 export { nextTokenLoss, nextTokenTargets } from "./lm-loss.js";
 export { readRecords } from "./records.js";
+export {
+  checkOption,
+  flagName,
+  JOB_OPTIONS,
+  jobOptions,
+  optionDefaults,
+  optionNamed,
+  type OptionSpec,
+  parseOptionText,
+} from "./options.js";
 export { lrFactor, type ScheduleName } from "./schedule.js";
 export { adapterTarget, fullModelTarget, headOnlyTarget } from "./targets.js";
 export {

@@ -27,8 +27,10 @@ export async function* readRecords(path: string): AsyncGenerator<{ record: DataR
     throw new Error(`${path}: expected a .jsonl or .csv file`);
   const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity });
   let line = 0;
-  for await (const text of lines) {
+  for await (const raw of lines) {
     line++;
+    // A UTF-8 byte-order mark (Windows editors write one) is not part of the first record.
+    const text = line === 1 && raw.startsWith("\uFEFF") ? raw.slice(1) : raw;
     if (text.trim() === "") continue;
     let record: unknown;
     try {

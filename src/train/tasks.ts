@@ -53,16 +53,43 @@ export interface ClassificationData {
 export type TaskData = CausalLmData | ClassificationData;
 
 /**
+ * Encodes only as much of a text as `tokens` tokens need, so a 50 MB record costs what its first
+ * tokens cost. The text is cut at a space well past that many tokens' worth of characters; the
+ * tokens before the cut are those of encoding it whole, since merges act only near the cut.
+ */
+function encodeHead(
+  tok: TextEncoder,
+  text: string,
+  tokens: number,
+  options?: { addSpecialTokens?: boolean },
+): number[] {
+  const margin = 16;
+  for (let chars = 16 * (tokens + margin); chars < text.length; chars *= 4) {
+    const space = text.lastIndexOf(" ", chars);
+    const ids = tok.encode(text.slice(0, space > chars / 2 ? space : chars), options);
+    if (ids.length > tokens + margin) return ids;
+  }
+  return tok.encode(text, options);
+}
+
+/** An example cut to maxLength tokens, whether it was longer, and whether its text was empty. */
+type Cut = { example: Example; truncated: boolean; empty: boolean };
+
+/**
  * A causal-LM row, its kind told by its keys as mlx-lm does: {"messages"} (chat, rendered with the
  * model's template), {"prompt", "completion"} (or the configured prompt/completion fields), else
  * the text field. With maskPrompt (the default) only completions / assistant turns carry loss.
  * Packed examples are not cut to maxLength here: packing cuts the concatenation into blocks.
  */
-function causalExample(record: DataRecord, where: string, tok: TextEncoder, d: CausalLmData): Example {
+function causalExample(record: DataRecord, where: string, tok: TextEncoder, d: CausalLmData): Cut {
   const eos = tok.eosId === null ? [] : [tok.eosId];
   const maskPrompt = d.maskPrompt ?? true;
+  // Unpacked, only the first maxLength tokens are used: a long text is tokenized only that far.
+  const encode = (text: string, options?: { addSpecialTokens?: boolean }): number[] =>
+    d.pack ? tok.encode(text, options) : encodeHead(tok, text, d.maxLength, options);
   let ids: number[];
   let trained: boolean[];
+  let empty = false;
   const promptField =
     d.promptField ?? (d.textField === undefined || !(d.textField in record) ? "prompt" : null);
   const completionField = d.completionField ?? "completion";
@@ -71,25 +98,31 @@ function causalExample(record: DataRecord, where: string, tok: TextEncoder, d: C
       throw new Error(`${where}: a chat row ("messages"), but this tokenizer renders no chat template`);
     ({ ids, trained } = chatExample(record, where, tok as ChatEncoder, maskPrompt));
   } else if (promptField && Object.hasOwn(record, promptField) && Object.hasOwn(record, completionField)) {
-    const prompt = tok.encode(textField(record, promptField, where));
-    const completion = [
-      ...tok.encode(textField(record, completionField, where), { addSpecialTokens: false }),
-      ...eos,
-    ];
+    const promptText = textField(record, promptField, where);
+    const completionText = textField(record, completionField, where);
+    empty = (promptText + completionText).trim() === "";
+    const prompt = encode(promptText);
+    const completion = [...encode(completionText, { addSpecialTokens: false }), ...eos];
     ids = [...prompt, ...completion];
     trained = ids.map((_, i) => !maskPrompt || i >= prompt.length);
   } else {
-    ids = [...tok.encode(textField(record, d.textField ?? "text", where)), ...eos];
+    const text = textField(record, d.textField ?? "text", where);
+    empty = text.trim() === "";
+    ids = [...encode(text), ...eos];
     trained = ids.map(() => true);
   }
   const kept = d.pack ? ids.length : Math.min(ids.length, d.maxLength);
   return {
-    ids: Int32Array.from(ids.slice(0, kept)),
-    targets: Int32Array.from(ids.slice(0, kept).map((id, i) => (trained[i] ? id : IGNORE))),
+    example: {
+      ids: Int32Array.from(ids.slice(0, kept)),
+      targets: Int32Array.from(ids.slice(0, kept).map((id, i) => (trained[i] ? id : IGNORE))),
+    },
+    truncated: ids.length > kept,
+    empty,
   };
 }
 
-function classExample(record: DataRecord, where: string, tok: TextEncoder, d: ClassificationData): Example {
+function classExample(record: DataRecord, where: string, tok: TextEncoder, d: ClassificationData): Cut {
   const raw = record[d.labelField];
   const label =
     typeof raw === "number" || /^\d+$/.test(String(raw)) ? Number(raw) : d.labels.indexOf(String(raw));
@@ -98,8 +131,13 @@ function classExample(record: DataRecord, where: string, tok: TextEncoder, d: Cl
       `${where}: label ${JSON.stringify(raw)} in field "${d.labelField}" is not one of ${d.labels.join(", ")}`,
     );
   }
-  const ids = tok.encode(textField(record, d.textField, where)).slice(0, d.maxLength);
-  return { ids: Int32Array.from(ids), label };
+  const text = textField(record, d.textField, where);
+  const all = encodeHead(tok, text, d.maxLength);
+  return {
+    example: { ids: Int32Array.from(all.slice(0, d.maxLength)), label },
+    truncated: all.length > d.maxLength,
+    empty: text.trim() === "",
+  };
 }
 
 /** Cuts the concatenation of examples into blocks of maxLength (the tail shorter than a block is dropped). */
@@ -116,36 +154,86 @@ function pack(examples: Example[], maxLength: number): Example[] {
   return out;
 }
 
+/** Where a warning goes: the library says it on stderr unless told otherwise. */
+export type Warn = (message: string) => void;
+const stderrWarn: Warn = (m) => console.warn(`morelora: ${m}`);
+
+/** Collects examples, skipping empty texts and counting truncations, for one warning at the end. */
+class ExampleSink {
+  readonly examples: Example[] = [];
+  private truncated = 0;
+  private empty = 0;
+  private lossless = 0;
+  private records = 0;
+
+  constructor(
+    private readonly source: string,
+    private readonly tok: TextEncoder,
+    private readonly data: TaskData,
+  ) {}
+
+  add(record: DataRecord, where: string): void {
+    this.records++;
+    const d = this.data;
+    const { example, truncated, empty } =
+      d.kind === "causal-lm"
+        ? causalExample(record, where, this.tok, d)
+        : classExample(record, where, this.tok, d);
+    if (empty) {
+      this.empty++;
+      return;
+    }
+    if (truncated) this.truncated++;
+    // A prompt that fills maxLength leaves no completion token to learn from (a NaN loss).
+    if (example.targets && !example.targets.some((t, i) => i > 0 && t !== IGNORE)) this.lossless++;
+    else this.examples.push(example);
+  }
+
+  finish(warn: Warn): Example[] {
+    const d = this.data;
+    if (this.records === 0) throw new Error(`${this.source}: no records`);
+    if (this.examples.length === 0) {
+      const why = this.empty
+        ? `every text (${d.kind === "classification" ? d.textField : (d.textField ?? "text")}) is empty`
+        : `no example keeps a token to learn from within --max-length ${d.maxLength}`;
+      throw new Error(`${this.source}: ${why}`);
+    }
+    const notes = [
+      this.truncated && !(d.kind === "causal-lm" && d.pack)
+        ? `${this.truncated} of ${this.records} examples were longer than --max-length ${d.maxLength} tokens and were truncated`
+        : "",
+      this.lossless ? `${this.lossless} kept no completion token within it and were skipped` : "",
+      this.empty ? `${this.empty} records with empty text were skipped` : "",
+    ].filter(Boolean);
+    if (notes.length) warn(`${this.source}: ${notes.join("; ")}`);
+    return d.kind === "causal-lm" && d.pack ? pack(this.examples, d.maxLength) : this.examples;
+  }
+}
+
 /** Examples of a task from records in memory; `source` names them in errors. */
 export function examplesFromRecords(
   records: Iterable<DataRecord>,
   tok: TextEncoder,
   data: TaskData,
   source = "record",
+  warn: Warn = stderrWarn,
 ): Example[] {
-  const out: Example[] = [];
+  const sink = new ExampleSink(source, tok, data);
   let n = 0;
-  for (const record of records) out.push(toExample(record, `${source} ${++n}`, tok, data));
-  return finish(out, data);
+  for (const record of records) sink.add(record, `${source} ${++n}`);
+  return sink.finish(warn);
 }
 
-/** Reads a JSONL/CSV file (streamed) into examples of a task. */
-export async function loadExamples(path: string, tok: TextEncoder, data: TaskData): Promise<Example[]> {
-  const out: Example[] = [];
-  for await (const { record, line } of readRecords(path))
-    out.push(toExample(record, `${path}:${line}`, tok, data));
-  if (out.length === 0) throw new Error(`${path}: no records`);
-  return finish(out, data);
-}
-
-function toExample(record: DataRecord, where: string, tok: TextEncoder, data: TaskData): Example {
-  return data.kind === "causal-lm"
-    ? causalExample(record, where, tok, data)
-    : classExample(record, where, tok, data);
-}
-
-function finish(examples: Example[], data: TaskData): Example[] {
-  return data.kind === "causal-lm" && data.pack ? pack(examples, data.maxLength) : examples;
+/** Reads a JSONL/CSV file (streamed) into examples of a task; one warning tells what was cut or skipped. */
+export async function loadExamples(
+  path: string,
+  tok: TextEncoder,
+  data: TaskData,
+  warn: Warn = stderrWarn,
+): Promise<Example[]> {
+  const sink = new ExampleSink(path, tok, data);
+  for await (const { record, line } of readRecords(path)) sink.add(record, `${path}:${line}`);
+  return sink.finish(warn);
 }
 
 /** A seeded split: the first (1 − ratio) of a shuffled order for training, the rest for validation. */

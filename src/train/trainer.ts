@@ -6,6 +6,7 @@ import { Generator, type GeneratorState, noGrad, type Tensor } from "../tensor/i
 import { readCheckpoint, type TrainerState, writeCheckpoint } from "./training-checkpoint.js";
 import { classificationMetrics } from "./metrics.js";
 import { AdamW, defaultParamGroups, type NamedParameter, type Optimizer, SGD } from "./optimizer.js";
+import { checkOption, JOB_OPTIONS, optionDefaults } from "./options.js";
 import { lrFactor, type ScheduleName } from "./schedule.js";
 import { type Batch, collate, type Example, shuffled, taskLoss } from "./tasks.js";
 
@@ -33,24 +34,23 @@ export interface TrainConfig {
   checkpointEvery: number | null;
 }
 
-export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  batchSize: 8,
-  gradAccum: 1,
-  epochs: 1,
-  maxSteps: null,
-  lr: 1e-3,
-  weightDecay: 0,
-  optimizer: "adamw",
-  momentum: 0.9,
-  schedule: "linear",
-  warmupSteps: 0,
-  clipNorm: 1,
-  evalEvery: null,
-  earlyStopPatience: null,
-  seed: 0,
-  outDir: null,
-  checkpointEvery: null,
-};
+/** The library's defaults: those of the option table (src/train/options.ts, docs/options.md). */
+export const DEFAULT_TRAIN_CONFIG = optionDefaults("train") as unknown as TrainConfig;
+
+/** A config with the defaults filled in, each value checked against the option table. */
+function resolveTrainConfig(config: Partial<TrainConfig>): TrainConfig {
+  const given = Object.entries(config).filter(([, v]) => v !== undefined);
+  for (const [key, value] of given) {
+    const spec = JOB_OPTIONS.find((o) => o.scope === "train" && o.key === key);
+    if (!spec) throw new Error(`train config: unknown field "${key}"`);
+    try {
+      checkOption(spec, value);
+    } catch (e) {
+      throw new Error(`train config "${key}": ${(e as Error).message}`);
+    }
+  }
+  return { ...DEFAULT_TRAIN_CONFIG, ...Object.fromEntries(given) };
+}
 
 /** What the trainer trains: logits for a batch, the trainable parameters, and how to save/restore them. */
 export interface TrainTarget {
@@ -150,7 +150,7 @@ export class Trainer {
     this.padId = options.padId;
     this.hooks = options.hooks ?? {};
     this.numClasses = options.numClasses ?? 0;
-    this.config = { ...DEFAULT_TRAIN_CONFIG, ...options.config };
+    this.config = resolveTrainConfig(options.config ?? {});
     if (train.length === 0) throw new Error("training set is empty");
     const groups = defaultParamGroups(target.parameters(), target.noWeightDecay);
     const c = this.config;

@@ -58,10 +58,10 @@ describe("morelora train and eval", () => {
     for (const [args, message] of [
       [
         ["train", "--model", dir, "--data", join(dir, "d.jsonl"), "--method", "nope"],
-        /--method expects one of lora, dora/,
+        /--method: expected one of lora, dora/,
       ],
       [["train", "--model", dir], /--data is required/],
-      [["train", "--model", dir, "--data", join(dir, "none.jsonl")], /none\.jsonl: file not found/],
+      [["train", "--model", dir, "--data", join(dir, "none.jsonl")], /none\.jsonl: no such file or folder/],
     ] as const) {
       const r = run(...args);
       assert.equal(r.status, 1);

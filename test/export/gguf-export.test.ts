@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { gguf as readGguf } from "@huggingface/gguf";
 import { getPeftModel } from "../../src/adapters/index.js";
+import { CHAT_TEMPLATE } from "../../src/demo/pretrain.js";
 import { exportGgufLora, exportGgufModel } from "../../src/export/index.js";
 import { loadModel } from "../../src/models/index.js";
 import { repoRoot } from "../fixtures.js";
@@ -42,6 +43,7 @@ describe("morelora export (file contents and errors)", () => {
     assert.equal(meta["tokenizer.ggml.add_bos_token"], false, "the built-in model has no BOS");
     assert.equal(meta["tokenizer.ggml.eos_token_id"], 0);
     assert.equal(meta["tokenizer.ggml.padding_token_id"], 1);
+    assert.equal(meta["tokenizer.chat_template"], CHAT_TEMPLATE);
   });
 
   it("writes GPT-2's Conv1D weights transposed to [out, in] and drops its mask buffers", async () => {

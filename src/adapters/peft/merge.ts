@@ -124,7 +124,9 @@ export function mergeIntoWeights(
       throw new Error(
         `${folder.weightsFile}: the adapter has tensors for ${path}, but the base has no ${path}.weight`,
       );
-    const view = new WeightView(layoutOf(method, folder, config, path, stored.tensor, g), stored.tensor);
+    const kind = layoutOf(method, folder, config, path, stored.tensor, g);
+    refuseUntargeted(folder, config, path, kind);
+    const view = new WeightView(kind, stored.tensor);
     const ctx = makeContext({
       view,
       path,
@@ -146,6 +148,16 @@ export function mergeIntoWeights(
     view.assign(adapter.merge(view.dense()).weight);
   }
   return [...g.modules.keys()];
+}
+
+/** An adapter whose tensors name a module its own config does not target is refused, as loading it would be. */
+function refuseUntargeted(folder: AdapterFolder, config: AdapterConfig, path: string, kind: BaseKind): void {
+  const layer = layerIndex(path, config.layersPattern);
+  const inLayers = !config.layersToTransform || (layer !== null && config.layersToTransform.includes(layer));
+  if (matchesTarget(path, config.targetModules, kind) && inLayers) return;
+  throw new Error(
+    `${folder.weightsFile}: has tensors for ${path}, which its config's "target_modules" ${JSON.stringify(config.targetModules)}${config.layersToTransform ? ` and "layers_to_transform" ${JSON.stringify(config.layersToTransform)}` : ""} do not select`,
+  );
 }
 
 /**

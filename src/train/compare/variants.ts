@@ -12,14 +12,17 @@ export interface Variant {
  * ("dora") with ":better" (MoreLoRA's init) or ":<value>" of one of the method's options
  * (Hadamard's activation, ":tanh"), and "@k" for rank k instead of the shared r, e.g.
  * "hadamard:tanh", "lora:better", "lora@2".
+ *
+ * Train's and demo's --method take the same grammar (without head and full); `where` names the
+ * flag in their errors.
  */
-export function parseVariant(name: string): Variant {
-  if (name === "head" || name === "full") return { name, kind: name, adapter: {} };
-  const bad = (why: string): Error => new Error(`compare: variant "${name}": ${why}`);
+export function parseVariant(name: string, where?: string): Variant {
+  if (!where && (name === "head" || name === "full")) return { name, kind: name, adapter: {} };
+  const bad = (why: string): Error => new Error(`${where ?? `compare: variant "${name}"`}: ${why}`);
   const [spec, rank, extra] = name.split("@");
   const [methodName, value, more] = spec.split(":");
   if (more !== undefined || extra !== undefined) throw bad("expected method[:option][@rank]");
-  const method = methodNamed(methodName, `compare: variant "${name}" (or head, full)`);
+  const method = methodNamed(methodName, where ?? `compare: variant "${name}" (or head, full)`);
   const adapter: Partial<AdapterConfigInput> = { method: method.name };
   if (value === "better") adapter.init = "better";
   else if (value !== undefined) {
