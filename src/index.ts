@@ -17,7 +17,7 @@ export * as nn from "./nn/index.js";
 export * as io from "./io/index.js";
 /** The adapter methods' registry (registerMethod, optionTable), adapter folders (merge, inspect). */
 export * as adapters from "./adapters/index.js";
-/** Architectures (LlamaForCausalLM, Gpt2LMHeadModel, BertFamilyModel, ...) and their registry. */
+/** Architectures (LlamaForCausalLM, Gpt2LMHeadModel, BertModel, ...) and their registry. */
 export * as models from "./models/index.js";
 /** Optimizers, schedules, data, evaluation, method comparison. */
 export * as train from "./train/index.js";

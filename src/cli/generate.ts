@@ -30,6 +30,26 @@ interface GenerateFlags {
   topP?: number;
   seed: number;
   chat?: boolean;
+  system?: string;
+  repetitionPenalty?: number;
+  stop: string[];
+}
+
+function positive(flag: string) {
+  return (value: string): number => {
+    const x = Number(value);
+    if (!(x > 0)) throw new Error(`${flag} expects a number > 0, got "${value}"`);
+    return x;
+  };
+}
+
+/** How many trailing characters of text could be the start of a stop string. */
+function heldBack(text: string, stops: readonly string[]): number {
+  let held = 0;
+  for (const s of stops)
+    for (let k = Math.min(s.length - 1, text.length); k > held; k--)
+      if (text.endsWith(s.slice(0, k))) held = k;
+  return held;
 }
 
 export function registerGenerate(program: Command): void {
@@ -45,7 +65,21 @@ export function registerGenerate(program: Command): void {
     .option("--top-p <p>", "sample within probability mass p", probability("--top-p"))
     .option("--seed <n>", "random seed for sampling", nonNegativeInt("--seed"), 0)
     .option("--chat", "wrap the prompt in the tokenizer's chat template as a user message")
+    .option("--system <text>", "with --chat: a system message before the prompt")
+    .option(
+      "--repetition-penalty <p>",
+      "divide the logits of tokens already seen by p (1 is none)",
+      positive("--repetition-penalty"),
+    )
+    .option(
+      "--stop <text>",
+      "stop when this text appears (repeatable); it is not printed",
+      (v: string, all: string[]) => [...all, v],
+      [],
+    )
     .action((opts: GenerateFlags) => {
+      if (opts.system !== undefined && !opts.chat)
+        throw new Error("--system goes with --chat (a system message in the chat template)");
       const tokenizer = HFTokenizer.load(opts.model);
       // Only a terminal gets the loading bar: stdout carries the generated text.
       const loading = slowProgress("load", { quiet: !process.stderr.isTTY, unit: "tensors" });
@@ -54,7 +88,10 @@ export function registerGenerate(program: Command): void {
         throw new Error(`--model: ${model.architecture} is not a causal language model`);
       if (opts.adapter) PeftModel.load(model, opts.adapter);
       const text = opts.chat
-        ? tokenizer.applyChatTemplate([{ role: "user", content: opts.prompt }])
+        ? tokenizer.applyChatTemplate([
+            ...(opts.system !== undefined ? [{ role: "system", content: opts.system }] : []),
+            { role: "user", content: opts.prompt },
+          ])
         : opts.prompt;
       const prompt = tokenizer.encode(text, { addSpecialTokens: !opts.chat });
       const { max_position_embeddings: llama, n_positions: gpt2 } = model.hfConfig as Record<string, unknown>;
@@ -65,8 +102,12 @@ export function registerGenerate(program: Command): void {
         );
       const produced: number[] = [];
       let shown = "";
+      let stopped = false;
       const eos = tokenizer.eosId;
+      const started = performance.now();
       generate(model as unknown as Generative, prompt, {
+        repetitionPenalty: opts.repetitionPenalty,
+        stopWhen: () => stopped,
         maxNewTokens: opts.maxNewTokens,
         temperature: opts.temperature,
         topK: opts.topK,
@@ -75,11 +116,20 @@ export function registerGenerate(program: Command): void {
         stopTokens: eos === null ? [] : [eos],
         onToken: (id) => {
           produced.push(id);
-          const decoded = tokenizer.decode(produced);
-          process.stdout.write(decoded.slice(shown.length));
-          shown = decoded;
+          let decoded = tokenizer.decode(produced);
+          const cut = Math.min(...opts.stop.map((s) => decoded.indexOf(s)).filter((i) => i >= 0));
+          if (Number.isFinite(cut)) [decoded, stopped] = [decoded.slice(0, cut), true];
+          // Text that may still grow into a stop string is held back until it cannot.
+          const held = stopped ? 0 : heldBack(decoded, opts.stop);
+          process.stdout.write(decoded.slice(shown.length, decoded.length - held));
+          shown = decoded.slice(0, Math.max(shown.length, decoded.length - held));
         },
       });
+      if (!stopped) process.stdout.write(tokenizer.decode(produced).slice(shown.length));
       process.stdout.write("\n");
+      const secs = (performance.now() - started) / 1000;
+      console.error(
+        `${produced.length} tokens in ${secs.toFixed(2)} s (${(produced.length / secs).toFixed(1)} tokens/s)`,
+      );
     });
 }

@@ -2,10 +2,11 @@ import {
   type ActivationFn,
   activationByName,
   Embedding,
+  type Layer,
   LayerNorm,
+  LayerStack,
   Linear,
   Module,
-  LayerStack,
 } from "../nn/index.js";
 import * as T from "../tensor/index.js";
 import type { DType, Tensor } from "../tensor/index.js";
@@ -49,11 +50,8 @@ export function bertConfigFrom(c: ConfigReader, flavor: BertConfig["flavor"]): B
   };
 }
 
-type Forward = Module & { forward(x: Tensor): Tensor };
-const run = (m: Module, x: Tensor): Tensor => (m as Forward).forward(x);
-
 /** dense then LayerNorm(dense(x) + residual): BertSelfOutput and BertOutput. */
-class AddNorm extends Module {
+class AddNorm extends Module<{ dense: Layer; LayerNorm: Layer }> {
   constructor(inF: number, c: BertConfig, dtype: DType) {
     super();
     this.registerModule("dense", new Linear(inF, c.hiddenSize, { dtype }));
@@ -61,27 +59,27 @@ class AddNorm extends Module {
   }
 
   forward(x: Tensor, residual: Tensor): Tensor {
-    return run(this.child("LayerNorm"), T.add(run(this.child("dense"), x), residual));
+    return this.child("LayerNorm").forward(T.add(this.child("dense").forward(x), residual));
   }
 }
 
-class SelfAttention extends Module {
+class SelfAttention extends Module<{ query: Layer; key: Layer; value: Layer }> {
   constructor(
     private readonly c: BertConfig,
     dtype: DType,
   ) {
     super();
-    for (const name of ["query", "key", "value"])
+    for (const name of ["query", "key", "value"] as const)
       this.registerModule(name, new Linear(c.hiddenSize, c.hiddenSize, { dtype }));
   }
 
   forward(x: Tensor, mask: Tensor | null): Tensor {
-    const [q, k, v] = ["query", "key", "value"].map((name) => run(this.child(name), x));
+    const [q, k, v] = (["query", "key", "value"] as const).map((name) => this.child(name).forward(x));
     return T.attention(q, k, v, { heads: this.c.numHeads, keyMask: mask });
   }
 }
 
-class Attention extends Module {
+class Attention extends Module<{ self: SelfAttention; output: AddNorm }> {
   constructor(c: BertConfig, dtype: DType) {
     super();
     this.registerModule("self", new SelfAttention(c, dtype));
@@ -89,14 +87,11 @@ class Attention extends Module {
   }
 
   forward(x: Tensor, mask: Tensor | null): Tensor {
-    return (this.child("output") as AddNorm).forward(
-      (this.child("self") as SelfAttention).forward(x, mask),
-      x,
-    );
+    return this.child("output").forward(this.child("self").forward(x, mask), x);
   }
 }
 
-class Intermediate extends Module {
+class Intermediate extends Module<{ dense: Layer }> {
   private readonly act: ActivationFn;
 
   constructor(c: BertConfig, dtype: DType) {
@@ -106,11 +101,11 @@ class Intermediate extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.act(run(this.child("dense"), x));
+    return this.act(this.child("dense").forward(x));
   }
 }
 
-class Layer extends Module {
+class BertLayer extends Module<{ attention: Attention; intermediate: Layer; output: AddNorm }> {
   constructor(c: BertConfig, dtype: DType) {
     super();
     this.registerModule("attention", new Attention(c, dtype));
@@ -119,12 +114,17 @@ class Layer extends Module {
   }
 
   forward(x: Tensor, mask: Tensor | null): Tensor {
-    const h = (this.child("attention") as Attention).forward(x, mask);
-    return (this.child("output") as AddNorm).forward(run(this.child("intermediate"), h), h);
+    const h = this.child("attention").forward(x, mask);
+    return this.child("output").forward(this.child("intermediate").forward(h), h);
   }
 }
 
-class Embeddings extends Module {
+class Embeddings extends Module<{
+  word_embeddings: Layer;
+  position_embeddings: Layer;
+  token_type_embeddings: Layer;
+  LayerNorm: Layer;
+}> {
   constructor(
     private readonly c: BertConfig,
     dtype: DType,
@@ -155,49 +155,24 @@ class Embeddings extends Module {
 
   forward(ids: Tensor, tokenTypes: Tensor | null): Tensor {
     const types = tokenTypes ?? T.tensor(new Int32Array(ids.size), ids.shape);
-    const sum = T.add(
-      T.add(
-        run(this.child("word_embeddings"), ids),
-        run(this.child("position_embeddings"), this.positions(ids)),
-      ),
-      run(this.child("token_type_embeddings"), types),
-    );
-    return run(this.child("LayerNorm"), sum);
+    const words = this.child("word_embeddings").forward(ids);
+    const positions = this.child("position_embeddings").forward(this.positions(ids));
+    const sum = T.add(T.add(words, positions), this.child("token_type_embeddings").forward(types));
+    return this.child("LayerNorm").forward(sum);
   }
 }
 
-class Encoder extends Module {
+class Encoder extends Module<{ layer: LayerStack<BertLayer> }> {
   constructor(c: BertConfig, dtype: DType) {
     super();
     this.registerModule(
       "layer",
-      new LayerStack(Array.from({ length: c.numLayers }, () => new Layer(c, dtype))),
+      new LayerStack(Array.from({ length: c.numLayers }, () => new BertLayer(c, dtype))),
     );
   }
 }
 
-/** The encoder body with HF's names: embeddings, encoder.layer.N, and (with a pooler) pooler.dense; see encode. */
-class EncoderBody extends Module {
-  constructor(c: BertConfig, dtype: DType, withPooler: boolean) {
-    super();
-    this.registerModule("embeddings", new Embeddings(c, dtype));
-    this.registerModule("encoder", new Encoder(c, dtype));
-    if (withPooler) this.registerModule("pooler", new Pooler(c, dtype));
-  }
-}
-
-/** Hidden states of the encoder whose "embeddings" and "encoder" are children of owner. */
-function encode(
-  owner: Module,
-  ids: Tensor,
-  { attentionMask = null, tokenTypeIds = null }: EncoderInput,
-): Tensor {
-  const x = (owner.child("embeddings") as Embeddings).forward(ids, tokenTypeIds);
-  const layers = owner.getSubmodule("encoder.layer") as LayerStack<Layer>;
-  return layers.run(x, (layer, h) => layer.forward(h, attentionMask));
-}
-
-class Pooler extends Module {
+class Pooler extends Module<{ dense: Layer }> {
   constructor(c: BertConfig, dtype: DType) {
     super();
     this.registerModule("dense", new Linear(c.hiddenSize, c.hiddenSize, { dtype }));
@@ -205,7 +180,7 @@ class Pooler extends Module {
 
   /** tanh(dense(hidden of the first token)). */
   forward(hidden: Tensor): Tensor {
-    return T.tanh(run(this.child("dense"), T.squeeze(T.slice(hidden, 1, 0, 1), 1)));
+    return T.tanh(this.child("dense").forward(T.squeeze(T.slice(hidden, 1, 0, 1), 1)));
   }
 }
 
@@ -216,7 +191,7 @@ export interface EncoderInput {
 }
 
 /** RoBERTa's head: dense, tanh, out_proj on the first token's hidden state. */
-class RobertaHead extends Module {
+class RobertaHead extends Module<{ dense: Layer; out_proj: Layer }> {
   constructor(c: BertConfig, dtype: DType) {
     super();
     this.registerModule("dense", new Linear(c.hiddenSize, c.hiddenSize, { dtype }));
@@ -225,39 +200,81 @@ class RobertaHead extends Module {
 
   forward(hidden: Tensor): Tensor {
     const first = T.squeeze(T.slice(hidden, 1, 0, 1), 1);
-    return run(this.child("out_proj"), T.tanh(run(this.child("dense"), first)));
+    return this.child("out_proj").forward(T.tanh(this.child("dense").forward(first)));
   }
 }
 
 /**
- * BertModel / RobertaModel (task "encoder": hidden states) and BertForSequenceClassification /
- * RobertaForSequenceClassification (task "classification": logits [B, labels]).
+ * A checkpoint name as the model names it: TF-era LayerNorm gamma/beta renamed, buffers and other
+ * tasks' heads skipped; the body bare (encoder) or under "bert." / "roberta." (classification).
  */
-export class BertFamilyModel extends PretrainedModel {
+function bertCheckpointName(name: string, c: BertConfig, task: "encoder" | "classification"): string | null {
+  const renamed = name
+    .replace(/LayerNorm\.gamma$/, "LayerNorm.weight")
+    .replace(/LayerNorm\.beta$/, "LayerNorm.bias");
+  if (/position_ids$/.test(renamed) || /^(cls|lm_head)\./.test(renamed)) return null;
+  const bare = renamed.startsWith(`${c.flavor}.`) ? renamed.slice(c.flavor.length + 1) : renamed;
+  if (bare.startsWith("classifier.")) return task === "classification" ? bare : null;
+  if (task === "encoder") return bare;
+  if (bare.startsWith("pooler.") && c.flavor === "roberta") return null;
+  return `${c.flavor}.${bare}`;
+}
+
+/** HF's BertModel / RobertaModel: embeddings, encoder.layer.N and a pooler; returns the hidden states. */
+export class BertModel extends PretrainedModel<{ embeddings: Embeddings; encoder: Encoder; pooler: Pooler }> {
   readonly architecture: string;
-  private readonly prefix: string;
 
   constructor(
     readonly config: BertConfig,
-    readonly task: "encoder" | "classification",
+    dtype: DType = "float32",
+    { pooler = true } = {},
+  ) {
+    super();
+    this.architecture = `${config.flavor === "roberta" ? "Roberta" : "Bert"}Model`;
+    this.registerModule("embeddings", new Embeddings(config, dtype));
+    this.registerModule("encoder", new Encoder(config, dtype));
+    if (pooler) this.registerModule("pooler", new Pooler(config, dtype));
+  }
+
+  override checkpointName(name: string): string | null {
+    return bertCheckpointName(name, this.config, "encoder");
+  }
+
+  override mayBeFresh(name: string): boolean {
+    return name.startsWith("pooler.");
+  }
+
+  /** Hidden states [B, T, hidden]. */
+  forward(ids: Tensor, { attentionMask = null, tokenTypeIds = null }: EncoderInput = {}): Tensor {
+    const x = this.child("embeddings").forward(ids, tokenTypeIds);
+    return this.child("encoder")
+      .child("layer")
+      .run(x, (layer, h) => layer.forward(h, attentionMask));
+  }
+}
+
+/**
+ * HF's BertForSequenceClassification / RobertaForSequenceClassification: the encoder under
+ * "bert." / "roberta.", then "classifier" on BERT's pooled first token or on RoBERTa's hidden
+ * states (RobertaClassificationHead); logits [B, labels].
+ */
+export class BertForSequenceClassification extends PretrainedModel<
+  Record<"bert" | "roberta", BertModel> & { classifier: Layer }
+> {
+  readonly architecture: string;
+
+  constructor(
+    readonly config: BertConfig,
     dtype: DType = "float32",
   ) {
     super();
     const roberta = config.flavor === "roberta";
-    const name = roberta ? "Roberta" : "Bert";
-    this.architecture = task === "encoder" ? `${name}Model` : `${name}ForSequenceClassification`;
-    // HF's bare models have no prefix; task models keep the body under "bert." / "roberta.".
-    this.prefix = task === "encoder" ? "" : `${config.flavor}.`;
-    const body = new EncoderBody(config, dtype, task === "encoder" || !roberta);
-    if (task === "encoder") {
-      for (const [n, m] of body.namedChildren()) this.registerModule(n, m);
-    } else {
-      this.registerModule(config.flavor, body);
-      this.registerModule(
-        "classifier",
-        roberta ? new RobertaHead(config, dtype) : new Linear(config.hiddenSize, config.numLabels, { dtype }),
-      );
-    }
+    this.architecture = `${roberta ? "Roberta" : "Bert"}ForSequenceClassification`;
+    this.registerModule(config.flavor, new BertModel(config, dtype, { pooler: !roberta }));
+    this.registerModule(
+      "classifier",
+      roberta ? new RobertaHead(config, dtype) : new Linear(config.hiddenSize, config.numLabels, { dtype }),
+    );
   }
 
   get numLabels(): number {
@@ -265,29 +282,17 @@ export class BertFamilyModel extends PretrainedModel {
   }
 
   override checkpointName(name: string): string | null {
-    const renamed = name
-      .replace(/LayerNorm\.gamma$/, "LayerNorm.weight")
-      .replace(/LayerNorm\.beta$/, "LayerNorm.bias");
-    if (/position_ids$/.test(renamed) || /^(cls|lm_head)\./.test(renamed)) return null;
-    const bare = renamed.startsWith(`${this.config.flavor}.`)
-      ? renamed.slice(this.config.flavor.length + 1)
-      : renamed;
-    if (bare.startsWith("classifier.")) return this.task === "classification" ? bare : null;
-    if (bare.startsWith("pooler.") && this.task === "classification" && this.config.flavor === "roberta")
-      return null;
-    return `${this.prefix}${bare}`;
+    return bertCheckpointName(name, this.config, "classification");
   }
 
   override mayBeFresh(name: string): boolean {
     return name.startsWith("classifier.") || name.includes("pooler.");
   }
 
-  /** Hidden states [B, T, hidden] (encoder) or class logits [B, labels] (classification). */
   forward(ids: Tensor, input: EncoderInput = {}): Tensor {
-    const hidden = encode(this.task === "encoder" ? this : this.child(this.config.flavor), ids, input);
-    if (this.task === "encoder") return hidden;
-    const head = this.child("classifier");
-    if (this.config.flavor === "roberta") return (head as RobertaHead).forward(hidden);
-    return run(head, (this.getSubmodule("bert.pooler") as Pooler).forward(hidden));
+    const body = this.child(this.config.flavor);
+    const hidden = body.forward(ids, input);
+    const features = this.config.flavor === "roberta" ? hidden : body.child("pooler").forward(hidden);
+    return this.child("classifier").forward(features);
   }
 }

@@ -18,11 +18,29 @@ export interface GenerateOptions {
   topP?: number;
   /** Token ids that end generation (kept in the output). */
   stopTokens?: readonly number[];
+  /** HF's repetition penalty: logits of tokens already in the sequence are divided by it (multiplied if negative). */
+  repetitionPenalty?: number;
+  /** Ends generation when it returns true for the tokens produced so far (e.g. a stop string appeared). */
+  stopWhen?: (produced: readonly number[]) => boolean;
   seed?: number;
   /** Recompute the whole sequence each step instead of using the KV cache (for checking the cache). */
   useCache?: boolean;
   /** Called with each new token as soon as it is chosen. */
   onToken?: (id: number) => void;
+}
+
+/**
+ * transformers' RepetitionPenaltyLogitsProcessor: each token already in `seen` has its logit
+ * divided by `penalty` when positive and multiplied by it when negative (a copy is returned).
+ */
+export function penalizeRepetition(
+  logits: ArrayLike<number>,
+  seen: Iterable<number>,
+  penalty: number,
+): Float64Array {
+  const out = Float64Array.from(logits);
+  for (const id of new Set(seen)) out[id] = out[id] < 0 ? out[id] * penalty : out[id] / penalty;
+  return out;
 }
 
 /** Picks the next token from one row of logits. */
@@ -58,7 +76,14 @@ export function generate(
   prompt: readonly number[],
   options: GenerateOptions = {},
 ): number[] {
-  const { maxNewTokens = 32, stopTokens = [], seed = 0, useCache = true, onToken } = options;
+  const {
+    maxNewTokens = 32,
+    stopTokens = [],
+    seed = 0,
+    useCache = true,
+    onToken,
+    repetitionPenalty = 1,
+  } = options;
   if (prompt.length === 0) throw new Error("generate: the prompt has no tokens");
   const rng = new Generator(seed);
   const stop = new Set(stopTokens);
@@ -71,10 +96,12 @@ export function generate(
       const logits = model.forward(ids, { cache });
       const vocab = logits.shape[2];
       const last = logits.data.subarray((input.length - 1) * vocab, input.length * vocab);
-      const next = pickToken(last, options, rng);
+      const scored =
+        repetitionPenalty === 1 ? last : penalizeRepetition(last, [...prompt, ...out], repetitionPenalty);
+      const next = pickToken(scored, options, rng);
       out.push(next);
       onToken?.(next);
-      if (stop.has(next)) break;
+      if (stop.has(next) || options.stopWhen?.(out)) break;
       input = useCache ? [next] : [...input, next];
     }
     return out;

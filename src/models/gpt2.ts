@@ -3,6 +3,7 @@ import {
   activationByName,
   Conv1D,
   Embedding,
+  type Layer,
   LayerNorm,
   LayerStack,
   Linear,
@@ -49,10 +50,7 @@ export function gpt2ConfigFrom(c: ConfigReader): Gpt2Config {
   };
 }
 
-type Forward = Module & { forward(x: Tensor): Tensor };
-const run = (m: Module, x: Tensor): Tensor => (m as Forward).forward(x);
-
-class Gpt2Attention extends Module {
+class Gpt2Attention extends Module<{ c_attn: Layer; c_proj: Layer }> {
   private readonly scale: number;
 
   constructor(
@@ -70,7 +68,7 @@ class Gpt2Attention extends Module {
 
   forward(x: Tensor, mask: Tensor | null, cache: KvCache | null, index: number): Tensor {
     // q, k and v stay [B, T, hidden]: the fused attention reads heads from that layout.
-    const [q, k0, v0] = T.split(run(this.child("c_attn"), x), this.c.hiddenSize, -1);
+    const [q, k0, v0] = T.split(this.child("c_attn").forward(x), this.c.hiddenSize, -1);
     let [k, v] = [k0, v0];
     if (cache) ({ k, v } = cache.update(index, k, v));
     const att = T.attention(q, k, v, {
@@ -79,11 +77,11 @@ class Gpt2Attention extends Module {
       keyMask: mask,
       scale: this.scale,
     });
-    return run(this.child("c_proj"), att);
+    return this.child("c_proj").forward(att);
   }
 }
 
-class Gpt2Mlp extends Module {
+class Gpt2Mlp extends Module<{ c_fc: Layer; c_proj: Layer }> {
   private readonly act: ActivationFn;
 
   constructor(c: Gpt2Config, dtype: DType) {
@@ -94,11 +92,11 @@ class Gpt2Mlp extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return run(this.child("c_proj"), this.act(run(this.child("c_fc"), x)));
+    return this.child("c_proj").forward(this.act(this.child("c_fc").forward(x)));
   }
 }
 
-class Gpt2Block extends Module {
+class Gpt2Block extends Module<{ ln_1: Layer; attn: Gpt2Attention; ln_2: Layer; mlp: Layer }> {
   constructor(c: Gpt2Config, layerIdx: number, dtype: DType) {
     super();
     this.registerModule("ln_1", new LayerNorm(c.hiddenSize, c.layerNormEps, { dtype }));
@@ -108,15 +106,12 @@ class Gpt2Block extends Module {
   }
 
   forward(x: Tensor, mask: Tensor | null, cache: KvCache | null, index: number): Tensor {
-    const h = T.add(
-      x,
-      (this.child("attn") as Gpt2Attention).forward(run(this.child("ln_1"), x), mask, cache, index),
-    );
-    return T.add(h, run(this.child("mlp"), run(this.child("ln_2"), h)));
+    const h = T.add(x, this.child("attn").forward(this.child("ln_1").forward(x), mask, cache, index));
+    return T.add(h, this.child("mlp").forward(this.child("ln_2").forward(h)));
   }
 }
 
-class Gpt2Model extends Module {
+class Gpt2Model extends Module<{ wte: Embedding; wpe: Layer; h: LayerStack<Gpt2Block>; ln_f: Layer }> {
   constructor(c: Gpt2Config, dtype: DType) {
     super();
     this.registerModule("wte", new Embedding(c.vocabSize, c.hiddenSize, { dtype }));
@@ -130,7 +125,10 @@ class Gpt2Model extends Module {
 }
 
 /** HF's GPT2LMHeadModel: Conv1D weights [in, out], fused c_attn, learned positions, lm_head tied unless the config says not. */
-export class Gpt2LMHeadModel extends PretrainedModel implements CausalLM {
+export class Gpt2LMHeadModel
+  extends PretrainedModel<{ transformer: Gpt2Model; lm_head: Layer }>
+  implements CausalLM
+{
   readonly architecture = "GPT2LMHeadModel";
 
   constructor(
@@ -143,8 +141,7 @@ export class Gpt2LMHeadModel extends PretrainedModel implements CausalLM {
       "lm_head",
       new Linear(config.hiddenSize, config.vocabSize, { bias: false, dtype }),
     );
-    if (config.tieWordEmbeddings)
-      head.setParam("weight", (this.getSubmodule("transformer.wte") as Embedding).weight);
+    if (config.tieWordEmbeddings) head.setParam("weight", this.child("transformer").child("wte").weight);
   }
 
   get vocabSize(): number {
@@ -181,20 +178,20 @@ export class Gpt2LMHeadModel extends PretrainedModel implements CausalLM {
     if (needed > this.config.maxPositions) {
       throw new Error(`GPT-2 has ${this.config.maxPositions} positions; the sequence needs ${needed}`);
     }
+    const transformer = this.child("transformer");
     let x = T.add(
-      run(this.getSubmodule("transformer.wte"), ids),
-      run(this.getSubmodule("transformer.wpe"), T.tensor(positions, [batch, steps])),
+      transformer.child("wte").forward(ids),
+      transformer.child("wpe").forward(T.tensor(positions, [batch, steps])),
     );
-    const blocks = this.getSubmodule("transformer.h") as LayerStack<Gpt2Block>;
-    x = blocks.run(x, (block, h, i) => block.forward(h, attentionMask, cache, i));
-    return run(this.getSubmodule("transformer.ln_f"), x);
+    x = transformer.child("h").run(x, (block, h, i) => block.forward(h, attentionMask, cache, i));
+    return transformer.child("ln_f").forward(x);
   }
 
-  lmHead(): Module {
+  lmHead(): Layer {
     return this.child("lm_head");
   }
 
   forward(ids: Tensor, input: DecoderInput = {}): Tensor {
-    return run(this.lmHead(), this.hiddenStates(ids, input));
+    return this.lmHead().forward(this.hiddenStates(ids, input));
   }
 }

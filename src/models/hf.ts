@@ -10,7 +10,7 @@ import {
 import { Conv1D, Embedding, Linear } from "../nn/index.js";
 import { type DType, formatShape, noGrad, Tensor } from "../tensor/index.js";
 import { ConfigReader } from "./hf-config.js";
-import { type BertConfig, BertFamilyModel, bertConfigFrom } from "./bert.js";
+import { type BertConfig, bertConfigFrom, BertForSequenceClassification, BertModel } from "./bert.js";
 import { Gpt2LMHeadModel, gpt2ConfigFrom } from "./gpt2.js";
 import {
   type LlamaConfig,
@@ -48,15 +48,12 @@ const llamaFamily = (modelType: LlamaConfig["modelType"]): [string, Architecture
 const bertFamily = (flavor: BertConfig["flavor"]): [string, Architecture][] => {
   const prefix = flavor === "bert" ? "Bert" : "Roberta";
   return [
-    [
-      `${prefix}Model`,
-      { modelType: flavor, build: (c, d) => new BertFamilyModel(bertConfigFrom(c, flavor), "encoder", d) },
-    ],
+    [`${prefix}Model`, { modelType: flavor, build: (c, d) => new BertModel(bertConfigFrom(c, flavor), d) }],
     [
       `${prefix}ForSequenceClassification`,
       {
         modelType: flavor,
-        build: (c, d) => new BertFamilyModel(bertConfigFrom(c, flavor), "classification", d),
+        build: (c, d) => new BertForSequenceClassification(bertConfigFrom(c, flavor), d),
       },
     ],
   ];

@@ -2,6 +2,7 @@ import {
   type ActivationFn,
   activationByName,
   Embedding,
+  type Layer,
   LayerStack,
   Linear,
   Module,
@@ -96,9 +97,6 @@ function attentionWindows(c: ConfigReader, modelType: LlamaConfig["modelType"]):
   return types.map((t) => (t === "sliding_attention" ? window : 0));
 }
 
-type Forward = Module & { forward(x: Tensor): Tensor };
-const run = (m: Module, x: Tensor): Tensor => (m as Forward).forward(x);
-
 interface LayerInput {
   cos: Tensor;
   sin: Tensor;
@@ -107,7 +105,7 @@ interface LayerInput {
   index: number;
 }
 
-class LlamaAttention extends Module {
+class LlamaAttention extends Module<{ q_proj: Layer; k_proj: Layer; v_proj: Layer; o_proj: Layer }> {
   constructor(
     private readonly c: LlamaConfig,
     dtype: DType,
@@ -124,15 +122,15 @@ class LlamaAttention extends Module {
   forward(x: Tensor, { cos, sin, mask, cache, index }: LayerInput): Tensor {
     const { numHeads: h, numKvHeads: kv, headDim: hd } = this.c;
     const [b, t] = x.shape;
-    const rotated = (name: string, heads: number): Tensor =>
-      T.reshape(applyRope(T.reshape(run(this.child(name), x), [b, t, heads, hd]), cos, sin), [
+    const rotated = (name: "q_proj" | "k_proj", heads: number): Tensor =>
+      T.reshape(applyRope(T.reshape(this.child(name).forward(x), [b, t, heads, hd]), cos, sin), [
         b,
         t,
         heads * hd,
       ]);
     const q = rotated("q_proj", h);
     let k = rotated("k_proj", kv);
-    let v = run(this.child("v_proj"), x);
+    let v = this.child("v_proj").forward(x);
     if (cache) ({ k, v } = cache.update(index, k, v));
     const att = T.attention(q, k, v, {
       heads: h,
@@ -141,11 +139,11 @@ class LlamaAttention extends Module {
       window: this.c.windows[index],
       keyMask: mask,
     });
-    return run(this.child("o_proj"), att);
+    return this.child("o_proj").forward(att);
   }
 }
 
-class LlamaMlp extends Module {
+class LlamaMlp extends Module<{ gate_proj: Layer; up_proj: Layer; down_proj: Layer }> {
   private readonly act: ActivationFn;
 
   constructor(c: LlamaConfig, dtype: DType) {
@@ -158,14 +156,17 @@ class LlamaMlp extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return run(
-      this.child("down_proj"),
-      T.mul(this.act(run(this.child("gate_proj"), x)), run(this.child("up_proj"), x)),
-    );
+    const gate = this.act(this.child("gate_proj").forward(x));
+    return this.child("down_proj").forward(T.mul(gate, this.child("up_proj").forward(x)));
   }
 }
 
-class LlamaDecoderLayer extends Module {
+class LlamaDecoderLayer extends Module<{
+  self_attn: LlamaAttention;
+  mlp: Layer;
+  input_layernorm: Layer;
+  post_attention_layernorm: Layer;
+}> {
   constructor(c: LlamaConfig, dtype: DType) {
     super();
     this.registerModule("self_attn", new LlamaAttention(c, dtype));
@@ -175,17 +176,17 @@ class LlamaDecoderLayer extends Module {
   }
 
   forward(x: Tensor, input: LayerInput): Tensor {
-    const attn = (this.child("self_attn") as LlamaAttention).forward(
-      run(this.child("input_layernorm"), x),
-      input,
-    );
-    const h = T.add(x, attn);
-    return T.add(h, run(this.child("mlp"), run(this.child("post_attention_layernorm"), h)));
+    const h = T.add(x, this.child("self_attn").forward(this.child("input_layernorm").forward(x), input));
+    return T.add(h, this.child("mlp").forward(this.child("post_attention_layernorm").forward(h)));
   }
 }
 
 /** HF's LlamaModel: embeddings, decoder layers, final norm; returns the last hidden states. */
-class LlamaModel extends Module {
+class LlamaModel extends Module<{
+  embed_tokens: Embedding;
+  layers: LayerStack<LlamaDecoderLayer>;
+  norm: Layer;
+}> {
   private readonly invFreq: Float64Array;
 
   constructor(c: LlamaConfig, dtype: DType) {
@@ -205,7 +206,7 @@ class LlamaModel extends Module {
   ): Tensor {
     const [batch, steps] = ids.shape;
     const past = cache?.length ?? 0;
-    let x = run(this.child("embed_tokens"), ids);
+    let x = this.child("embed_tokens").forward(ids);
     const { cos, sin } = ropeTables(
       this.invFreq,
       positionIds(batch, steps, past, given),
@@ -213,16 +214,20 @@ class LlamaModel extends Module {
       steps,
       x.dtype,
     );
-    const layers = this.child("layers") as LayerStack<LlamaDecoderLayer>;
-    x = layers.run(x, (layer, h, index) => layer.forward(h, { cos, sin, mask: attentionMask, cache, index }));
-    return run(this.child("norm"), x);
+    x = this.child("layers").run(x, (layer, h, index) =>
+      layer.forward(h, { cos, sin, mask: attentionMask, cache, index }),
+    );
+    return this.child("norm").forward(x);
   }
 }
 
 const ARCHITECTURE_NAMES = { llama: "Llama", qwen2: "Qwen2", mistral: "Mistral" } as const;
 
 /** HF's LlamaForCausalLM (model_type llama, qwen2, mistral), module names exactly as HF's. */
-export class LlamaForCausalLM extends PretrainedModel implements CausalLM {
+export class LlamaForCausalLM
+  extends PretrainedModel<{ model: LlamaModel; lm_head: Layer }>
+  implements CausalLM
+{
   readonly architecture: string;
 
   constructor(
@@ -235,8 +240,7 @@ export class LlamaForCausalLM extends PretrainedModel implements CausalLM {
       "lm_head",
       new Linear(config.hiddenSize, config.vocabSize, { bias: false, dtype }),
     );
-    if (config.tieWordEmbeddings)
-      head.setParam("weight", (this.getSubmodule("model.embed_tokens") as Embedding).weight);
+    if (config.tieWordEmbeddings) head.setParam("weight", this.child("model").child("embed_tokens").weight);
     this.architecture = `${ARCHITECTURE_NAMES[config.modelType]}ForCausalLM`;
   }
 
@@ -263,15 +267,15 @@ export class LlamaForCausalLM extends PretrainedModel implements CausalLM {
   }
 
   hiddenStates(ids: Tensor, input: DecoderInput = {}): Tensor {
-    return (this.child("model") as LlamaModel).forward(ids, input);
+    return this.child("model").forward(ids, input);
   }
 
-  lmHead(): Module {
+  lmHead(): Layer {
     return this.child("lm_head");
   }
 
   forward(ids: Tensor, input: DecoderInput = {}): Tensor {
-    return run(this.lmHead(), this.hiddenStates(ids, input));
+    return this.lmHead().forward(this.hiddenStates(ids, input));
   }
 }
 
@@ -280,7 +284,7 @@ export class LlamaForCausalLM extends PretrainedModel implements CausalLM {
  * each sequence's last real token: the last position the attention mask keeps, else the one
  * before the first pad_token_id, else the last position.
  */
-export class LlamaForSequenceClassification extends PretrainedModel {
+export class LlamaForSequenceClassification extends PretrainedModel<{ model: LlamaModel; score: Layer }> {
   readonly architecture: string;
 
   constructor(
@@ -325,9 +329,9 @@ export class LlamaForSequenceClassification extends PretrainedModel {
     ids: Tensor,
     { attentionMask = null, positionIds = null }: Omit<DecoderInput, "cache"> = {},
   ): Tensor {
-    const hidden = (this.child("model") as LlamaModel).forward(ids, { attentionMask, positionIds });
+    const hidden = this.child("model").forward(ids, { attentionMask, positionIds });
     const [b, t, d] = hidden.shape;
     const last = T.indexSelect(T.reshape(hidden, [b * t, d]), 0, this.lastTokens(ids, attentionMask));
-    return run(this.child("score"), last);
+    return this.child("score").forward(last);
   }
 }

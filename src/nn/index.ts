@@ -2,4 +2,4 @@ export { type ActivationFn, activationByName, activationNames } from "./activati
 export * as init from "./init.js";
 export { Conv1D, Dropout, Embedding, LayerNorm, type LayerOptions, Linear, RMSNorm } from "./layers.js";
 export { LayerStack } from "./layer-stack.js";
-export { Module, ModuleList, type StateDict } from "./module.js";
+export { type Children, type Layer, Module, ModuleList, type StateDict } from "./module.js";

@@ -9,11 +9,21 @@ import {
 
 export type StateDict = ReadonlyMap<string, Tensor>;
 
+/** A module whose forward maps one tensor to one tensor: Linear, a norm, an embedding, an MLP. */
+export interface Layer extends Module {
+  forward(x: Tensor): Tensor;
+}
+
+/** A module's children by name and type. */
+export type Children = Record<string, Module>;
+
 /**
  * A node of a model: parameters, buffers and child modules by name, so that every tensor has the
  * HF-style dotted path ("model.layers.0.self_attn.q_proj.weight") state dicts and PEFT files use.
+ * A model declares its children's types (C), as nanoGPT declares its fields, so that `child`
+ * returns them typed; adapters swap a child for a wrapper with the same forward.
  */
-export class Module {
+export class Module<C extends Children = Children> {
   training = true;
   private readonly params = new Map<string, Tensor | null>();
   private readonly buffers = new Map<string, Tensor>();
@@ -35,7 +45,7 @@ export class Module {
     this.buffers.set(name, t);
   }
 
-  protected registerModule<M extends Module>(name: string, m: M): M {
+  protected registerModule<K extends keyof C & string>(name: K, m: C[K]): C[K] {
     this.children.set(name, m);
     return m;
   }
@@ -63,10 +73,10 @@ export class Module {
     return [...this.children.entries()];
   }
 
-  child(name: string): Module {
+  child<K extends keyof C & string>(name: K): C[K] {
     const c = this.children.get(name);
     if (!c) throw new Error(`${this.constructor.name} has no submodule "${name}"`);
-    return c;
+    return c as C[K];
   }
 
   /** Removes a direct child. */

@@ -1,11 +1,9 @@
 import type { PeftModel } from "../adapters/index.js";
 import { isCausalLM, loadModel, type PretrainedModel, saveModel } from "../models/index.js";
-import { type Generator, type GeneratorState, noGrad, type Tensor } from "../tensor/index.js";
+import { type Generator, type GeneratorState, noGrad } from "../tensor/index.js";
 import { nextTokenLoss } from "./lm-loss.js";
 import type { Batch } from "./tasks.js";
 import type { TrainTarget } from "./trainer.js";
-
-type TaskModel = { forward(ids: Tensor, input: { attentionMask: Tensor }): Tensor };
 
 /**
  * Trains a PeftModel's active adapter; checkpoints hold the adapter in PEFT format. Its method's
@@ -47,8 +45,7 @@ export function adapterTarget(peft: PeftModel): TrainTarget {
 export function fullModelTarget(model: PretrainedModel): TrainTarget {
   model.widenHalves().requiresGrad(true);
   return {
-    forward: (batch: Batch) =>
-      (model as unknown as TaskModel).forward(batch.ids, { attentionMask: batch.attentionMask }),
+    forward: (batch: Batch) => model.forward(batch.ids, { attentionMask: batch.attentionMask }),
     ...(isCausalLM(model) ? { causalLoss: (batch: Batch) => nextTokenLoss(model, batch) } : {}),
     parameters: () => model.namedParameters().filter(([, t]) => t.requiresGrad),
     weightsName: "model",

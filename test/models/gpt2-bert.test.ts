@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { getPeftModel } from "../../src/adapters/index.js";
 import { loadSafetensors } from "../../src/io/index.js";
-import type { BertFamilyModel } from "../../src/models/bert.js";
+import type { BertForSequenceClassification, BertModel } from "../../src/models/bert.js";
 import { generate } from "../../src/models/generate.js";
 import type { Gpt2LMHeadModel } from "../../src/models/gpt2.js";
 import { loadModel, saveModel } from "../../src/models/hf.js";
@@ -268,7 +268,7 @@ describe("BERT and RoBERTa", () => {
         config,
         randomTensors(bertShapes(flavor, "ForSequenceClassification"), 3),
       );
-      const model = loadModel(dir, { dtype: "float64" }) as BertFamilyModel;
+      const model = loadModel(dir, { dtype: "float64" }) as BertForSequenceClassification;
       const x = intTensor([[2, 5, 9, 4, 3]]);
       const logits = noGrad(() => model.forward(x));
       assert.deepEqual(logits.shape, [1, 3]);
@@ -278,7 +278,9 @@ describe("BERT and RoBERTa", () => {
       const saved = loadSafetensors(join(out, "model.safetensors"));
       assert.deepEqual([...saved.keys()].sort(), [...original.keys()].sort());
       assert.deepEqual(
-        noGrad(() => (loadModel(out, { dtype: "float64" }) as BertFamilyModel).forward(x)).toArray(),
+        noGrad(() =>
+          (loadModel(out, { dtype: "float64" }) as BertForSequenceClassification).forward(x),
+        ).toArray(),
         logits.toArray(),
       );
 
@@ -304,7 +306,7 @@ describe("BERT and RoBERTa", () => {
         bertConfig(flavor, "Model"),
         randomTensors(bertShapes(flavor, "Model"), 4),
       );
-      const encoder = loadModel(dir, { dtype: "float64" }) as BertFamilyModel;
+      const encoder = loadModel(dir, { dtype: "float64" }) as BertModel;
       const pad = flavor === "bert" ? 0 : 1;
       const alone = noGrad(() => encoder.forward(intTensor([[2, 5, 9]])));
       const padded = noGrad(() =>
@@ -318,7 +320,7 @@ describe("BERT and RoBERTa", () => {
       });
       assert.match(warnings.join("\n"), /classifier\..* initialised fresh/);
       assert.deepEqual(
-        noGrad(() => (classifier as BertFamilyModel).forward(intTensor([[2, 5, 9]]))).shape,
+        noGrad(() => (classifier as BertForSequenceClassification).forward(intTensor([[2, 5, 9]]))).shape,
         [1, 3],
       );
     });
