@@ -183,6 +183,13 @@ export function resolveConfig(input: AdapterConfigInput): AdapterConfig {
   if (config.dropout < 0 || config.dropout >= 1) {
     throw new Error(`adapter config "dropout": expected a value in [0, 1), got ${config.dropout}`);
   }
+  // PEFT's LoraConfig refuses these too: layer selection needs a list of names to act on.
+  if (typeof targets === "string" && (config.layersToTransform || config.layersPattern))
+    throw new Error(
+      `adapter config: "${config.layersToTransform ? "layersToTransform" : "layersPattern"}" cannot be used when "targetModules" is a regex or "all-linear" (PEFT refuses it); list module names instead`,
+    );
+  if (config.layersPattern && !config.layersToTransform)
+    throw new Error(`adapter config: "layersPattern" needs "layersToTransform" (PEFT refuses it alone)`);
   if (typeof config.useRslora !== "boolean")
     throw new Error(`adapter config "useRslora": expected true or false`);
   return config;

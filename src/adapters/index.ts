@@ -28,4 +28,5 @@ export { allMethods, methodNamed, methodNames, optionTable, registerMethod } fro
 export type { Activation } from "./methods/hadamard-product.js";
 export { fromPeftConfig, peftTypeOf, toPeftConfig } from "./peft/config.js";
 export { getPeftModel, PeftModel, type TrainableSummary } from "./peft-model.js";
+export { matchesSavedModule, SEQ_CLS_HEAD_NAMES } from "./saved-modules.js";
 export { WeightView } from "./view.js";

@@ -1,6 +1,7 @@
 import type { Module } from "../nn/index.js";
 import type { AdapterConfig } from "./config.js";
 import { AdapterLayer, baseKind } from "./layer.js";
+import { matchesSavedModule } from "./saved-modules.js";
 
 /** PEFT's usual names of the list that holds a model's layers. */
 const LAYER_LISTS = ["layers", "h", "block", "blocks", "layer"];
@@ -23,6 +24,12 @@ export function matchesTarget(path: string, targets: AdapterConfig["targetModule
   return targets.some((name) => path === name || path.endsWith(`.${name}`));
 }
 
+/** Does path, or a module above it, match modules_to_save? */
+function insideSavedModule(path: string, modulesToSave: readonly string[]): boolean {
+  const parts = path.split(".");
+  return parts.some((_, i) => matchesSavedModule(parts.slice(0, i + 1).join("."), modulesToSave));
+}
+
 /** Paths of the modules an adapter can wrap (already wrapped ones count as their base). */
 export function adaptableModules(model: Module): { path: string; kind: string }[] {
   const out: { path: string; kind: string }[] = [];
@@ -39,6 +46,8 @@ export function findTargets(model: Module, config: AdapterConfig): string[] {
   const candidates = adaptableModules(model);
   const found = candidates
     .filter(({ path, kind }) => matchesTarget(path, config.targetModules, kind))
+    // As PEFT: a module in modules_to_save (or inside one) is trained whole, never adapted.
+    .filter(({ path }) => !insideSavedModule(path, config.modulesToSave))
     .filter(({ path }) => {
       if (!config.layersToTransform) return true;
       const index = layerIndex(path, config.layersPattern);

@@ -71,6 +71,11 @@ export interface PeftMapping {
   claims?(json: Record<string, unknown>): boolean;
   /** Fields it sets in LoRA's layout, which every other method's file also uses (DoRA's use_dora). */
   loraFields?: Record<string, unknown>;
+  /**
+   * The layer kinds PEFT's tuner adapts, when not every kind this method does (PEFT's LoHa takes
+   * nn.Linear, not GPT-2's Conv1D); an adapter on another kind is written as MORELORA_<METHOD>.
+   */
+  layers?: readonly BaseKind[];
   /** A layout of its own instead of LoRA's (LoHa): the fields written, and what is read back. */
   own?: {
     write(c: AdapterConfig): Record<string, unknown>;

@@ -10,7 +10,7 @@ import { AdapterLayer } from "./layer.js";
 import type { TrainingAdapter } from "./method.js";
 import { methodNamed } from "./methods/index.js";
 import { combineLoraAdapters } from "./methods/lora-combine.js";
-import { ModulesToSaveLayer } from "./saved-modules.js";
+import { matchesSavedModule, ModulesToSaveLayer, SEQ_CLS_HEAD_NAMES } from "./saved-modules.js";
 
 export interface TrainableSummary {
   trainable: number;
@@ -110,11 +110,13 @@ export class PeftModel<M extends Module = Module> {
       .namedModules()
       .map(([p]) => p)
       .filter((p) => p && !p.includes(".modules_to_save.") && !p.endsWith(".original_module"));
-    return config.modulesToSave.flatMap((name) => {
-      const hits = paths.filter((p) => p === name || p.endsWith(`.${name}`));
-      if (hits.length === 0) throw new Error(`modulesToSave: no module named "${name}"`);
-      return hits;
-    });
+    for (const name of config.modulesToSave) {
+      if (!SEQ_CLS_HEAD_NAMES.includes(name) && !paths.some((p) => matchesSavedModule(p, [name])))
+        throw new Error(`modulesToSave: no module path ends with "${name}"`);
+    }
+    const hits = paths.filter((p) => matchesSavedModule(p, config.modulesToSave));
+    // A match inside another match is already saved whole with it.
+    return hits.filter((p) => !hits.some((q) => p.startsWith(`${q}.`)));
   }
 
   /** Adapter layers by path. */
@@ -332,14 +334,7 @@ export class PeftModel<M extends Module = Module> {
     const kinds = this.layers()
       .filter(([, l]) => l.adapter(name))
       .map(([, l]) => l.view.kind);
-    const fanInFanOut = kinds.length > 0 && kinds.every((k) => k === "conv1d");
-    writeAdapterFolder(
-      dir,
-      this.config(name),
-      this.adapterTensors(name),
-      fanInFanOut,
-      this.baseModelNameOrPath,
-    );
+    writeAdapterFolder(dir, this.config(name), this.adapterTensors(name), kinds, this.baseModelNameOrPath);
   }
 
   /** Adds the adapter saved in dir under name (loading validates every tensor name and shape). */

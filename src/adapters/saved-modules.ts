@@ -10,6 +10,13 @@ class Copies extends Module {
   }
 }
 
+/** The heads PEFT adds to modules_to_save for a SEQ_CLS task; a model has one of them or neither. */
+export const SEQ_CLS_HEAD_NAMES = ["classifier", "score"];
+
+/** PEFT's modules_to_save rule: a module path matches a name it ends with, with no dot boundary. */
+export const matchesSavedModule = (path: string, names: readonly string[]): boolean =>
+  names.some((name) => path.endsWith(name));
+
 type Callable = Module & { forward(...args: unknown[]): unknown };
 
 /**

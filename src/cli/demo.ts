@@ -3,7 +3,13 @@ import type { Command } from "commander";
 import { methodNames } from "../adapters/index.js";
 import { getBackend } from "../backend/index.js";
 import { coretypeWarning, gemmLabel } from "../backend/native.js";
-import { DEFAULT_SPAM_DEMO, runSpamDemo } from "../demo/spam.js";
+import {
+  DEFAULT_MODEL_DIR,
+  DEFAULT_SPAM_DEMO,
+  runSpamDemo,
+  SPAM_LABELS,
+  writeSpamSplits,
+} from "../demo/spam.js";
 import { makeDir } from "../io/index.js";
 import { nonNegativeInt, positiveInt } from "./args.js";
 import { methodVariant } from "./job-options.js";
@@ -87,6 +93,10 @@ export function registerDemo(program: Command): void {
           `test accuracy: ${pct(result.before.accuracy)} before, ${pct(result.after.accuracy)} after (F1 ${pct(result.before.f1)} -> ${pct(result.after.f1)})`,
         );
         console.log(`wrote ${adapter} and ${plot} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+        const { test } = writeSpamSplits(join(opts.out, "data"));
+        console.log(
+          `evaluate it: morelora eval --model ${DEFAULT_MODEL_DIR} --data ${test} --task classification --labels ${SPAM_LABELS.join(",")} --adapter ${adapter}`,
+        );
       },
     );
 }

@@ -1,6 +1,9 @@
 import type { Command } from "commander";
 import { PeftModel } from "../adapters/index.js";
-import { generate, type Generative, HFTokenizer, loadModel } from "../models/index.js";
+import { generate, type Generative, HFTokenizer, loadModel, type PretrainedModel } from "../models/index.js";
+import * as T from "../tensor/index.js";
+import { noGrad } from "../tensor/index.js";
+import { loadTaskModel } from "../train/index.js";
 import { nonNegativeInt, positiveInt } from "./args.js";
 import { slowProgress } from "./progress.js";
 
@@ -30,9 +33,20 @@ interface GenerateFlags {
   topP?: number;
   seed: number;
   chat?: boolean;
+  labels?: string[];
   system?: string;
   repetitionPenalty?: number;
   stop: string[];
+}
+
+/** A classifier's answer for one text: each label with its probability, most likely first. */
+function predict(model: PretrainedModel, tokenizer: HFTokenizer, text: string): void {
+  const ids = T.tensor([tokenizer.encode(text)], { dtype: "int32" });
+  const logits = noGrad(() => (model as unknown as { forward(ids: T.Tensor): T.Tensor }).forward(ids));
+  const probs = T.softmax(logits, -1).data;
+  const id2label = (model.hfConfig.id2label ?? {}) as Record<string, string>;
+  const rows = Array.from(probs, (p, i) => [id2label[String(i)] ?? `LABEL_${i}`, p] as const);
+  for (const [label, p] of rows.sort((a, b) => b[1] - a[1])) console.log(`${label}\t${p.toFixed(4)}`);
 }
 
 function positive(flag: string) {
@@ -65,6 +79,11 @@ export function registerGenerate(program: Command): void {
     .option("--top-p <p>", "sample within probability mass p", probability("--top-p"))
     .option("--seed <n>", "random seed for sampling", nonNegativeInt("--seed"), 0)
     .option("--chat", "wrap the prompt in the tokenizer's chat template as a user message")
+    .option(
+      "--labels <a,b>",
+      "classify instead: load a causal LM as its classifier for these labels (with an adapter that trained the head); a classifier folder needs no flag",
+      (v) => v.split(","),
+    )
     .option("--system <text>", "with --chat: a system message before the prompt")
     .option(
       "--repetition-penalty <p>",
@@ -83,10 +102,21 @@ export function registerGenerate(program: Command): void {
       const tokenizer = HFTokenizer.load(opts.model);
       // Only a terminal gets the loading bar: stdout carries the generated text.
       const loading = slowProgress("load", { quiet: !process.stderr.isTTY, unit: "tensors" });
-      const model = loadModel(opts.model, { onProgress: (done, total) => loading.update(done, total) });
+      const onProgress = (done: number, total: number): void => loading.update(done, total);
+      const model = opts.labels
+        ? loadTaskModel(
+            { model: opts.model, task: "classification", labels: opts.labels },
+            console.warn,
+            onProgress,
+          )
+        : loadModel(opts.model, { onProgress });
+      if (opts.adapter) PeftModel.load(model, opts.adapter);
+      if (model.architecture.endsWith("ForSequenceClassification")) {
+        predict(model, tokenizer, opts.prompt);
+        return;
+      }
       if (!("newCache" in model))
         throw new Error(`--model: ${model.architecture} is not a causal language model`);
-      if (opts.adapter) PeftModel.load(model, opts.adapter);
       const text = opts.chat
         ? tokenizer.applyChatTemplate([
             ...(opts.system !== undefined ? [{ role: "system", content: opts.system }] : []),

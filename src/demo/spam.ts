@@ -129,7 +129,6 @@ export async function runSpamDemo(
         r: o.r,
         alpha: o.alpha,
         targetModules: ["q_proj", "v_proj"],
-        modulesToSave: ["score"],
         ...parseVariant(o.method).adapter,
       },
       seed: o.seed,

@@ -85,7 +85,7 @@ export function exportGgufModel(
   // Tokenizer problems surface before the weights are read.
   const tokenizer = tokenizerMetadata(modelDir, arch.vocabSize, config, { pre: options.tokenizerPre });
   const weights = readWeightsFolder(modelDir);
-  const mergedModules = folder ? mergeIntoWeights(weights, folder) : [];
+  const mergedModules = folder ? mergeIntoWeights(weights, folder).modules : [];
   const tensors: GgufTensor[] = [];
   for (const [stored, { tensor }] of weights) {
     const name = arch.checkpointName(stored);

@@ -40,7 +40,7 @@ export function convertToLora(
     [...model.stateDict()].map(([k, t]) => [k, { tensor: t.to("float64"), dtype: "F64" as const }]),
   );
   const merged = new Map([...base64].map(([k, s]) => [k, { ...s, tensor: s.tensor.clone() }]));
-  const modules = mergeIntoWeights(merged, folder);
+  const { modules } = mergeIntoWeights(merged, folder);
   const peft = getPeftModel(model, { method: "lora", r: rank, alpha: rank, targetModules: modules });
   peft.baseModelNameOrPath = baseDir;
   const errors: ConvertResult["errors"] = [];

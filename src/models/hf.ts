@@ -25,6 +25,8 @@ type Builder = (c: ConfigReader, dtype: DType) => PretrainedModel;
 interface Architecture {
   modelType: string;
   build: Builder;
+  /** Its sequence-classification variant (the same body, a fresh head), if it has one. */
+  classifier?: string;
 }
 
 const padTokenId = (c: ConfigReader): number | null => (c.has("pad_token_id") ? c.int("pad_token_id") : null);
@@ -33,7 +35,11 @@ const llamaFamily = (modelType: LlamaConfig["modelType"]): [string, Architecture
   return [
     [
       `${prefix}ForCausalLM`,
-      { modelType, build: (c, d) => new LlamaForCausalLM(llamaConfigFrom(c, modelType), d) },
+      {
+        modelType,
+        build: (c, d) => new LlamaForCausalLM(llamaConfigFrom(c, modelType), d),
+        classifier: `${prefix}ForSequenceClassification`,
+      },
     ],
     [
       `${prefix}ForSequenceClassification`,
@@ -48,7 +54,14 @@ const llamaFamily = (modelType: LlamaConfig["modelType"]): [string, Architecture
 const bertFamily = (flavor: BertConfig["flavor"]): [string, Architecture][] => {
   const prefix = flavor === "bert" ? "Bert" : "Roberta";
   return [
-    [`${prefix}Model`, { modelType: flavor, build: (c, d) => new BertModel(bertConfigFrom(c, flavor), d) }],
+    [
+      `${prefix}Model`,
+      {
+        modelType: flavor,
+        build: (c, d) => new BertModel(bertConfigFrom(c, flavor), d),
+        classifier: `${prefix}ForSequenceClassification`,
+      },
+    ],
     [
       `${prefix}ForSequenceClassification`,
       {
@@ -74,6 +87,29 @@ export function registerArchitecture(name: string, modelType: string, build: Bui
 }
 
 export const supportedArchitectures = (): string[] => [...ARCHITECTURES.keys()];
+
+/**
+ * The config.json fields that load a causal LM (or a bare encoder) as its sequence classifier
+ * for these labels, as transformers' AutoModelForSequenceClassification does: the same body and
+ * a fresh head. Null when the config already describes a classifier.
+ */
+export function sequenceClassifierFields(
+  json: Record<string, unknown>,
+  labels: readonly string[],
+  file = "config.json",
+): Record<string, unknown> | null {
+  const name = Array.isArray(json.architectures) ? json.architectures[0] : undefined;
+  if (typeof name === "string" && name.endsWith("ForSequenceClassification")) return null;
+  const classifier = typeof name === "string" ? ARCHITECTURES.get(name)?.classifier : undefined;
+  if (!classifier)
+    throw new Error(`${file}: ${String(name)} has no sequence-classification variant in morelora`);
+  return {
+    architectures: [classifier],
+    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+    label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
+    num_labels: labels.length,
+  };
+}
 
 /**
  * Builds the (randomly initialised) model a config.json object describes. Every "architectures"

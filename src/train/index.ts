@@ -56,6 +56,7 @@ export {
   type JobOptions,
   type JobResult,
   jobTrainer,
+  loadTaskModel,
   type PreparedJob,
   prepareJob,
   trainJob,

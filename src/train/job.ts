@@ -1,7 +1,7 @@
 import { join, resolve } from "node:path";
-import { type AdapterConfigInput, getPeftModel, PeftModel } from "../adapters/index.js";
-import { writeDirAtomic } from "../io/index.js";
-import { HFTokenizer, loadModel, type PretrainedModel } from "../models/index.js";
+import { type AdapterConfigInput, getPeftModel, PeftModel, SEQ_CLS_HEAD_NAMES } from "../adapters/index.js";
+import { joinPath, readJsonFile, writeDirAtomic } from "../io/index.js";
+import { HFTokenizer, loadModel, type PretrainedModel, sequenceClassifierFields } from "../models/index.js";
 import { type Example, loadExamples, splitExamples, type TaskData } from "./tasks.js";
 import { adapterTarget, fullModelTarget } from "./targets.js";
 import {
@@ -46,6 +46,45 @@ export interface JobOptions {
   modelConfig?: Record<string, unknown>;
 }
 
+/** A config's id2label as a list in label order, or null. */
+function configLabels(json: Record<string, unknown>): string[] | null {
+  const id2label = json.id2label as Record<string, string> | undefined;
+  if (!id2label || typeof id2label !== "object") return null;
+  return Object.keys(id2label)
+    .sort((a, b) => Number(a) - Number(b))
+    .map((k) => id2label[k]);
+}
+
+/**
+ * Loads the model for the task. Classification on a causal LM (or a bare encoder) loads its
+ * sequence-classification variant with a fresh head for the labels, as transformers'
+ * AutoModelForSequenceClassification does, and says so; the head then trains and is saved as
+ * modules_to_save (see assembleJob).
+ */
+export function loadTaskModel(
+  opts: Pick<JobOptions, "model" | "modelConfig" | "task" | "labels" | "float32Weights">,
+  warn: (message: string) => void = console.warn,
+  onProgress?: (done: number, total: number) => void,
+): PretrainedModel {
+  const file = joinPath(opts.model, "config.json");
+  const json = { ...(readJsonFile(file) as Record<string, unknown>), ...opts.modelConfig };
+  const labels = opts.labels ?? configLabels(json);
+  const fields =
+    opts.task === "classification" && labels?.length ? sequenceClassifierFields(json, labels, file) : null;
+  if (fields && labels) {
+    const [from, to] = [(json.architectures as string[])[0], (fields.architectures as string[])[0]];
+    warn(
+      `morelora: ${opts.model} holds a ${from}; loaded as ${to} with a fresh head for the labels ${labels.join(", ")} (trained and saved with the adapter)`,
+    );
+  }
+  return loadModel(opts.model, {
+    config: { ...opts.modelConfig, ...fields },
+    warn: () => {},
+    onProgress,
+    halfWeights: !opts.float32Weights,
+  });
+}
+
 function taskData(opts: JobOptions, model: PretrainedModel): TaskData {
   if (opts.task === "causal-lm") {
     return {
@@ -58,14 +97,7 @@ function taskData(opts: JobOptions, model: PretrainedModel): TaskData {
       maskPrompt: opts.maskPrompt ?? true,
     };
   }
-  const fromConfig = model.hfConfig.id2label as Record<string, string> | undefined;
-  const labels =
-    opts.labels ??
-    (fromConfig
-      ? Object.keys(fromConfig)
-          .sort((a, b) => Number(a) - Number(b))
-          .map((k) => fromConfig[k])
-      : null);
+  const labels = opts.labels ?? configLabels(model.hfConfig);
   if (!labels?.length)
     throw new Error("classification needs --labels (or id2label in the model's config.json)");
   return {
@@ -100,7 +132,14 @@ export function assembleJob(
   opts: { full?: boolean; adapter: Omit<AdapterConfigInput, "seed">; seed: number },
 ): PreparedJob {
   if (opts.full) return { model, peft: null, tokenizer, target: fullModelTarget(model), ...data };
-  const peft = getPeftModel(model, { ...opts.adapter, seed: opts.seed });
+  // As PEFT for SEQ_CLS: the classification head trains in full and is saved with the adapter.
+  const modulesToSave = opts.adapter.modulesToSave ?? [];
+  const heads = data.numClasses > 0 ? SEQ_CLS_HEAD_NAMES.filter((n) => !modulesToSave.includes(n)) : [];
+  const peft = getPeftModel(model, {
+    ...opts.adapter,
+    modulesToSave: [...modulesToSave, ...heads],
+    seed: opts.seed,
+  });
   return { model, peft, tokenizer, target: adapterTarget(peft), ...data };
 }
 
@@ -116,12 +155,7 @@ export async function prepareJob(
   cache?: Map<string, Example[]>,
   hooks: JobHooks = {},
 ): Promise<PreparedJob> {
-  const model = loadModel(opts.model, {
-    config: opts.modelConfig,
-    warn: () => {},
-    onProgress: hooks.onLoadTensor,
-    halfWeights: !opts.float32Weights,
-  });
+  const model = loadTaskModel(opts, console.warn, hooks.onLoadTensor);
   model.gradientCheckpointing(opts.gradCheckpoint ?? false);
   const tokenizer = HFTokenizer.load(opts.model);
   const data = taskData(opts, model);
@@ -200,11 +234,7 @@ export async function evalJob(
   opts: JobOptions & { adapterDir?: string | null },
   hooks: JobHooks = {},
 ): Promise<EvalResult> {
-  const model = loadModel(opts.model, {
-    config: opts.modelConfig,
-    onProgress: hooks.onLoadTensor,
-    halfWeights: !opts.float32Weights,
-  });
+  const model = loadTaskModel(opts, console.warn, hooks.onLoadTensor);
   const tokenizer = HFTokenizer.load(opts.model);
   const data = taskData(opts, model);
   const examples = await loadExamples(opts.data, tokenizer, data);

@@ -9,7 +9,10 @@ import { mergeAdapterFolder } from "../../src/adapters/index.js";
 import { loadSafetensors, saveSafetensors } from "../../src/io/index.js";
 import { peftFixturesDir, repoRoot } from "../fixtures.js";
 import { assertClose } from "../helpers.js";
-import { noGrad } from "../../src/tensor/index.js";
+import { methodNamed } from "../../src/adapters/methods/index.js";
+import { buildModel, loadModel, saveModel } from "../../src/models/hf.js";
+import * as T from "../../src/tensor/index.js";
+import { Generator, noGrad } from "../../src/tensor/index.js";
 import { CASES, IDS, logits, perturb, smallDecoder } from "./support.js";
 
 const root = peftFixturesDir();
@@ -68,6 +71,52 @@ describe("morelora merge", () => {
       const merged = smallDecoder();
       merged.loadStateDict(loadSafetensors(join(out, "model.safetensors")));
       assertClose(noGrad(() => merged.forward(IDS)).data, want.data, {
+        rtol: 1e-9,
+        atol: 1e-10,
+        what: label,
+      });
+    }
+  });
+
+  it("merges every method on GPT-2's Conv1D layers (square ones too); PEFT types only where PEFT loads them", () => {
+    const gpt2 = {
+      architectures: ["GPT2LMHeadModel"],
+      model_type: "gpt2",
+      vocab_size: 24,
+      n_positions: 16,
+      n_embd: 8,
+      n_layer: 1,
+      n_head: 2,
+    };
+    const ids = T.tensor([[1, 5, 2, 9, 3]], { dtype: "int32" });
+    for (const { label, config } of CASES) {
+      if (!methodNamed(config.method ?? "lora").layers.includes("conv1d")) continue;
+      const model = buildModel(gpt2, { dtype: "float64" });
+      const rng = new Generator(4);
+      noGrad(() => {
+        for (const t of model.parameters()) for (let i = 0; i < t.size; i++) t.data[i] = rng.normal(0, 0.3);
+      });
+      const base = tmp();
+      saveModel(model, base);
+      // c_attn is [8, 24]; c_proj [8, 8] is square, so only fan_in_fan_out tells its layout.
+      const peft = getPeftModel(model, {
+        r: 4,
+        alpha: 8,
+        targetModules: ["c_attn", "attn.c_proj"],
+        ...config,
+      });
+      perturb(peft);
+      const adapter = join(base, "adapter");
+      peft.save(adapter);
+      const written = JSON.parse(readFileSync(join(adapter, "adapter_config.json"), "utf8"));
+      if (config.method === "loha")
+        assert.equal(written.peft_type, "MORELORA_LOHA", "PEFT's LoHa cannot load Conv1D");
+      assert.equal(written.fan_in_fan_out, true, label);
+      const want = noGrad(() => peft.forward(ids));
+      const out = join(base, "out");
+      mergeAdapterFolder(base, adapter, out);
+      const merged = loadModel(out, { dtype: "float64" }) as unknown as { forward(x: T.Tensor): T.Tensor };
+      assertClose(noGrad(() => merged.forward(ids)).data, want.data, {
         rtol: 1e-9,
         atol: 1e-10,
         what: label,

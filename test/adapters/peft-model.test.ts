@@ -3,7 +3,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { AdapterLayer, denseDelta, getPeftModel, PeftModel } from "../../src/adapters/index.js";
+import {
+  type AdapterConfigInput,
+  AdapterLayer,
+  denseDelta,
+  getPeftModel,
+  PeftModel,
+} from "../../src/adapters/index.js";
 import { ModulesToSaveLayer } from "../../src/adapters/saved-modules.js";
 import { loadSafetensors, saveSafetensors } from "../../src/io/index.js";
 import { Linear } from "../../src/nn/index.js";
@@ -144,6 +150,56 @@ describe("PeftModel", () => {
       },
     );
     assert.throws(() => peft.forward(T.tensor([[1]], { dtype: "int32" })), /merged and unloaded/);
+  });
+
+  it("modulesToSave as PEFT: names match by key.endswith (no dot boundary) and are never also adapted", () => {
+    const saved = (modulesToSave: string[], targetModules: string[] = ["q_proj"]) => {
+      const peft = getPeftModel(smallDecoder(), { targetModules, modulesToSave });
+      return {
+        saved: peft.model
+          .namedModules()
+          .filter(([, m]) => m instanceof ModulesToSaveLayer)
+          .map(([p]) => p),
+        adapted: peft.layers().map(([p]) => p),
+        peft,
+      };
+    };
+    // "norm" ends input_layernorm, post_attention_layernorm and model.norm, as in PEFT.
+    assert.deepEqual(saved(["norm"]).saved, [
+      "model.layers.0.input_layernorm",
+      "model.layers.0.post_attention_layernorm",
+      "model.layers.1.input_layernorm",
+      "model.layers.1.post_attention_layernorm",
+      "model.norm",
+    ]);
+    const both = saved(["lm_head"], ["q_proj", "lm_head"]);
+    assert.deepEqual(both.saved, ["lm_head"]);
+    assert.ok(!both.adapted.includes("lm_head"), "a module to save gets no adapter");
+    perturb(both.peft);
+    const dir = tmp();
+    both.peft.save(dir);
+    const file = loadSafetensors(join(dir, "adapter_model.safetensors"));
+    assert.ok(file.has("base_model.model.lm_head.weight"));
+    assert.ok(![...file.keys()].some((k) => k.includes("original_module") || k.includes("lm_head.lora")));
+    assertClose(logits(PeftModel.load(smallDecoder(), dir)).data, logits(both.peft).data, {
+      rtol: 0,
+      atol: 0,
+    });
+    assert.throws(() => saved(["lm_heads"]), /modulesToSave: no module path ends with "lm_heads"/);
+    assert.deepEqual(saved(["score", "classifier"]).saved, [], "PEFT's SEQ_CLS head names may match nothing");
+  });
+
+  it("refuses the layer selections PEFT refuses, with the reason", () => {
+    for (const [config, pattern] of [
+      [
+        { targetModules: "all-linear", layersToTransform: [0] },
+        /"layersToTransform" cannot be used when "targetModules" is a regex or "all-linear"/,
+      ],
+      [{ targetModules: ".*q_proj", layersToTransform: [0] }, /"layersToTransform" cannot be used/],
+      [{ targetModules: ["q_proj"], layersPattern: "layers" }, /"layersPattern" needs "layersToTransform"/],
+    ] as [AdapterConfigInput, RegExp][]) {
+      assert.throws(() => getPeftModel(smallDecoder(), config), pattern);
+    }
   });
 
   it("combineAdapters: 'cat' adds the weighted updates exactly, 'linear' follows PEFT", () => {

@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { loadSafetensors } from "../../src/io/index.js";
 import { repoRoot } from "../fixtures.js";
 import { tinyLlamaFolder } from "../support/hf-folders.js";
 
@@ -68,5 +69,97 @@ describe("morelora train and eval", () => {
       assert.match(r.stderr, message);
       assert.doesNotMatch(r.stderr, /\n\s+at /);
     }
+  });
+
+  it("classification on a causal LM: the classifier variant with a fresh head saved with the adapter; eval, merge and predict take it", () => {
+    const dir = folder();
+    const rows = [
+      ["the cat sat on the mat", "cat"],
+      ["a dog ran", "dog"],
+      ["the dog sat on a mat", "dog"],
+      ["a cat ran", "cat"],
+    ];
+    writeFileSync(
+      join(dir, "c.jsonl"),
+      rows.map(([text, label]) => JSON.stringify({ text, label })).join("\n"),
+    );
+    const out = join(dir, "cls");
+    const common = [
+      "--model",
+      dir,
+      "--data",
+      join(dir, "c.jsonl"),
+      "--task",
+      "classification",
+      "--labels",
+      "cat,dog",
+    ];
+    const r = run("train", ...common, "--max-steps", "3", "--batch-size", "2", "--out", out, "--quiet");
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /holds a LlamaForCausalLM; loaded as LlamaForSequenceClassification with a fresh head for the labels cat, dog/,
+    );
+    const adapter = join(out, "adapter");
+    const config = JSON.parse(readFileSync(join(adapter, "adapter_config.json"), "utf8"));
+    assert.deepEqual(config.modules_to_save, ["classifier", "score"]);
+    const tensors = loadSafetensors(join(adapter, "adapter_model.safetensors"));
+    assert.deepEqual(tensors.get("base_model.model.score.weight")?.shape, [2, 16]);
+    const e = run("eval", ...common, "--adapter", adapter, "--json");
+    assert.equal(e.status, 0, e.stderr);
+    assert.ok(JSON.parse(e.stdout).accuracy >= 0);
+    const merged = join(dir, "merged");
+    const m = run("merge", "--base", dir, "--adapter", adapter, "--out", merged, "--labels", "cat,dog");
+    assert.equal(m.status, 0, m.stderr);
+    assert.deepEqual(JSON.parse(readFileSync(join(merged, "config.json"), "utf8")).architectures, [
+      "LlamaForSequenceClassification",
+    ]);
+    const prompt = ["--prompt", "the dog ran"];
+    const fromAdapter = run(
+      "generate",
+      "--model",
+      dir,
+      "--adapter",
+      adapter,
+      "--labels",
+      "cat,dog",
+      ...prompt,
+    );
+    assert.equal(fromAdapter.status, 0, fromAdapter.stderr);
+    assert.match(fromAdapter.stdout, /^(cat|dog)\t0\.\d{4}\n(cat|dog)\t0\.\d{4}\n$/);
+    const fromMerged = run("generate", "--model", merged, ...prompt);
+    assert.equal(fromMerged.status, 0, fromMerged.stderr);
+    assert.equal(fromMerged.stdout, fromAdapter.stdout);
+  });
+
+  it("the adapter morelora demo writes evaluates with the command it prints", () => {
+    const out = join(folder(), "demo");
+    const d = run(
+      "demo",
+      "--steps",
+      "1",
+      "--train-examples",
+      "4",
+      "--test-examples",
+      "4",
+      "--out",
+      out,
+      "--quiet",
+    );
+    assert.equal(d.status, 0, d.stderr);
+    const command = /evaluate it: morelora (eval .*)/.exec(d.stdout)?.[1].split(" ");
+    assert.ok(command, d.stdout);
+    const small = join(out, "small.jsonl");
+    writeFileSync(
+      small,
+      readFileSync(command[command.indexOf("--data") + 1], "utf8")
+        .split("\n")
+        .slice(0, 4)
+        .join("\n"),
+    );
+    command[command.indexOf("--data") + 1] = small;
+    const e = run(...command, "--json");
+    assert.equal(e.status, 0, e.stderr);
+    assert.ok(JSON.parse(e.stdout).accuracy >= 0);
   });
 });

@@ -45,6 +45,7 @@ export const loha: AdapterMethod = {
   },
   peft: {
     type: "LOHA",
+    layers: ["linear"],
     own: { write: lohaFields, read: (json) => ({ alpha: (json.alpha ?? 8) as number }) },
   },
   validate(ctx) {

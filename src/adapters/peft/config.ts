@@ -1,16 +1,22 @@
 import { type AdapterConfig, type AdapterConfigInput, resolveConfig } from "../config.js";
 import type { AdapterMethod } from "../method.js";
 import { allMethods, methodNamed } from "../methods/index.js";
+import type { BaseKind } from "../view.js";
 
 const moreloraType = (method: string): string => `MORELORA_${method.toUpperCase().replace(/-/g, "_")}`;
 
 /** A config key as adapter_config.json spells it: mixerInit → mixer_init. */
 const snakeCase = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-/** PEFT's own types for what it has; morelora's for the rest (docs/adapter-format.md). */
-export function peftTypeOf(config: AdapterConfig): string {
+/**
+ * PEFT's own types for what it has and can load; morelora's for the rest: other methods, the
+ * "better" init, layer kinds PEFT's tuner does not adapt (docs/adapter-format.md).
+ */
+export function peftTypeOf(config: AdapterConfig, kinds: readonly BaseKind[] = []): string {
   const peft = methodNamed(config.method).peft;
-  return config.init !== "better" && peft ? peft.type : moreloraType(config.method);
+  const loadable =
+    peft && config.init !== "better" && kinds.every((k) => !peft.layers || peft.layers.includes(k));
+  return loadable ? peft.type : moreloraType(config.method);
 }
 
 /** The fields PEFT 0.20.0 writes for a LoraConfig, in its order, with their default values. */
@@ -60,15 +66,18 @@ function loraFields(c: AdapterConfig, peftType: string): Record<string, unknown>
 }
 
 /**
- * adapter_config.json for a config; fanInFanOut when every adapted module stores its weight [in, out];
- * baseModel is base_model_name_or_path (the folder train used; export --adapter reads it).
+ * adapter_config.json for a config adapting layers of these kinds; fan_in_fan_out is true when
+ * every one stores its weight [in, out] (Conv1D), which tells file merges the layout of square
+ * weights; baseModel is base_model_name_or_path (the folder train used; export --adapter reads it).
  */
 export function toPeftConfig(
   c: AdapterConfig,
-  { fanInFanOut = false, baseModel = null as string | null } = {},
+  kinds: readonly BaseKind[] = [],
+  { baseModel = null as string | null } = {},
 ): Record<string, unknown> {
   const method = methodNamed(c.method);
-  const type = peftTypeOf(c);
+  const type = peftTypeOf(c, kinds);
+  const fanInFanOut = kinds.length > 0 && kinds.every((k) => k === "conv1d");
   const peft = method.peft;
   if (peft?.own && type === peft.type) return { ...peft.own.write(c), base_model_name_or_path: baseModel };
   const fields = {

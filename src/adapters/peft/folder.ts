@@ -12,32 +12,33 @@ import {
 import { formatShape, noGrad, type Tensor } from "../../tensor/index.js";
 import type { AdapterConfig } from "../config.js";
 import { fromPeftConfig, peftTypeOf, toPeftConfig } from "./config.js";
+import type { BaseKind } from "../view.js";
 import { PREFIX } from "./names.js";
 
 /** An adapter folder as PEFT writes it (docs/adapter-format.md). */
 export const CONFIG_FILE = "adapter_config.json";
 export const WEIGHTS_FILE = "adapter_model.safetensors";
 
-const modelCard = (c: AdapterConfig): string =>
-  `---\nlibrary_name: morelora\n---\n\n# ${c.method} adapter\n\nWritten by morelora: ${peftTypeOf(c)}, r = ${c.r}, alpha = ${c.alpha}, ` +
+const modelCard = (c: AdapterConfig, kinds: readonly BaseKind[]): string =>
+  `---\nlibrary_name: morelora\n---\n\n# ${c.method} adapter\n\nWritten by morelora: ${peftTypeOf(c, kinds)}, r = ${c.r}, alpha = ${c.alpha}, ` +
   `targets ${JSON.stringify(c.targetModules)}.\n`;
 
 /**
  * Writes an adapter folder: adapter_config.json, adapter_model.safetensors (tensors by their names
- * in the file), README.md, each atomically; fanInFanOut when every adapted module is a Conv1D;
- * baseModel is written as base_model_name_or_path.
+ * in the file), README.md, each atomically; kinds are those of the adapted modules; baseModel is
+ * written as base_model_name_or_path.
  */
 export function writeAdapterFolder(
   dir: string,
   config: AdapterConfig,
   tensors: ReadonlyMap<string, Tensor>,
-  fanInFanOut: boolean,
+  kinds: readonly BaseKind[],
   baseModel: string | null = null,
 ): void {
   makeDir(dir);
   saveSafetensors(joinPath(dir, WEIGHTS_FILE), tensors, { format: "pt" });
-  writeJsonFile(joinPath(dir, CONFIG_FILE), toPeftConfig(config, { fanInFanOut, baseModel }));
-  writeTextFile(joinPath(dir, "README.md"), modelCard(config));
+  writeJsonFile(joinPath(dir, CONFIG_FILE), toPeftConfig(config, kinds, { baseModel }));
+  writeTextFile(joinPath(dir, "README.md"), modelCard(config, kinds));
 }
 
 export interface AdapterFolder {

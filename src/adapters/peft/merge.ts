@@ -21,6 +21,7 @@ import { type GroupedAdapter, groupAdapterTensors } from "./names.js";
 import { layerIndex, matchesTarget } from "../inject.js";
 import type { AdapterMethod } from "../method.js";
 import { allMethods, methodNamed } from "../methods/index.js";
+import { matchesSavedModule, SEQ_CLS_HEAD_NAMES } from "../saved-modules.js";
 import { type BaseKind, WeightView } from "../view.js";
 
 const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
@@ -84,14 +85,14 @@ function layoutOf(
 /**
  * Folds an adapter folder into checkpoint weights in place, with no architecture: each adapted
  * module's weight is found by name, its layout by shape (or fan_in_fan_out), and the method's
- * merge rule applied; modules_to_save and trained biases replace their tensors. Returns the
- * merged module paths.
+ * merge rule applied; modules_to_save and trained biases replace their tensors, and a
+ * classification head the base lacks is added. Returns the merged module paths and added heads.
  */
 export function mergeIntoWeights(
   weights: Map<string, StoredTensor>,
   folder: AdapterFolder,
   { rank }: { rank?: number } = {},
-): string[] {
+): { modules: string[]; heads: Map<string, readonly number[]> } {
   const method = methodNamed(folder.config.method);
   if (rank !== undefined && !method.rankOption) {
     const ranked = allMethods().filter((m) => m.rankOption);
@@ -104,8 +105,18 @@ export function mergeIntoWeights(
       ? folder.config
       : { ...folder.config, [method.rankOption]: rank };
   const g = groupAdapterTensors(folder.tensors, method);
+  const heads = new Map<string, readonly number[]>();
   for (const [name, t] of g.others) {
     const target = name.endsWith(".base_layer.bias") ? name.replace(/\.base_layer\.bias$/, ".bias") : name;
+    // A classification head trained from scratch on a causal LM (SEQ_CLS) is new to the base.
+    if (
+      !weights.has(target) &&
+      matchesSavedModule(target.slice(0, target.lastIndexOf(".")), SEQ_CLS_HEAD_NAMES)
+    ) {
+      weights.set(target, { tensor: t, dtype: "F32" });
+      heads.set(target, t.shape);
+      continue;
+    }
     const stored = weights.get(target);
     if (!stored)
       throw new Error(`${folder.weightsFile}: tensor "${name}" names no tensor of the base checkpoint`);
@@ -147,7 +158,7 @@ export function mergeIntoWeights(
     }
     view.assign(adapter.merge(view.dense()).weight);
   }
-  return [...g.modules.keys()];
+  return { modules: [...g.modules.keys()], heads };
 }
 
 /** An adapter whose tensors name a module its own config does not target is refused, as loading it would be. */
@@ -184,6 +195,8 @@ function addSharedOnlyModules(
 
 export interface MergeFolderResult {
   modules: string[];
+  /** Shapes of the classification head tensors the base lacked (config.json then needs the classifier's). */
+  heads: Map<string, readonly number[]>;
   outFile: string;
   copied: string[];
 }
@@ -204,7 +217,7 @@ export function mergeAdapterFolder(
   if (!isDirectory(base)) throw new Error(`--base ${base}: no such folder`);
   const folder = readAdapterFolder(adapter);
   const weights = readWeightsFolder(base);
-  const modules = mergeIntoWeights(weights, folder, options);
+  const { modules, heads } = mergeIntoWeights(weights, folder, options);
   makeDir(out);
   const outFile = joinPath(out, SINGLE_FILE);
   saveSafetensors(
@@ -214,5 +227,5 @@ export function mergeAdapterFolder(
   );
   const copied = listFiles(base).filter((f) => !f.endsWith(".safetensors") && f !== INDEX_FILE);
   for (const f of copied) copyFileAtomic(joinPath(base, f), joinPath(out, f));
-  return { modules, outFile, copied };
+  return { modules, heads, outFile, copied };
 }
