@@ -6,6 +6,7 @@ import { countGemmFlops, medianMs, peakRssMb } from "./measure.js";
 import { gemmGflops, gemmWorkload } from "./workloads/gemm.js";
 import { LLAMA_BENCH, llamaAdapterStep } from "./workloads/llama-adapter.js";
 import { mlpLoraStep } from "./workloads/mlp-lora.js";
+import { type RealShapeRun, realShapeStep } from "./workloads/real-shapes.js";
 
 /** A benchmark: either plain figures, or a training step timed against the GEMM floor. */
 type Workload =
@@ -23,6 +24,22 @@ const workloads: Workload[] = [
     steps: 10,
     warmup: 3,
     tokens: LLAMA_BENCH.batch * LLAMA_BENCH.seq,
+  })),
+  // Published model shapes (docs/performance.md): several GB each and tens of seconds per step.
+  ...(
+    [
+      ["smollm2-135m-lora", { model: "smollm2-135m", batch: 4, seq: 512, gradCheckpoint: false }],
+      ["smollm2-135m-lora-ckpt", { model: "smollm2-135m", batch: 4, seq: 512, gradCheckpoint: true }],
+      ["smollm2-135m-lora-2048", { model: "smollm2-135m", batch: 1, seq: 2048, gradCheckpoint: true }],
+      ["qwen2.5-0.5b-lora", { model: "qwen2.5-0.5b", batch: 4, seq: 512, gradCheckpoint: true }],
+    ] as [string, RealShapeRun][]
+  ).map(([name, run]): Workload => ({
+    name,
+    kind: "step",
+    make: () => realShapeStep(run),
+    steps: 3,
+    warmup: 1,
+    tokens: run.batch * run.seq,
   })),
 ];
 
@@ -94,8 +111,9 @@ function main(): void {
     if (w.kind === "figures") figures = w.run();
     else {
       const step = w.make();
+      // The counted step is the first warm-up step.
       const flops = countGemmFlops(step);
-      const ms = medianMs(step, w.steps, w.warmup);
+      const ms = medianMs(step, w.steps, w.warmup - 1);
       const floorMs = (flops / floorRate) * 1000;
       figures = {
         ms_per_step: ms,

@@ -36,7 +36,7 @@ export class ModulesToSaveLayer extends Module {
   }
 
   add(name: string): Module {
-    const copy = this.original.clone().requiresGrad(true);
+    const copy = this.original.clone().widenHalves().requiresGrad(true);
     this.copies.set(name, copy);
     this.names.add(name);
     return copy;

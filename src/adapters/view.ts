@@ -33,22 +33,27 @@ export class WeightView {
     return this.kind === "linear";
   }
 
+  /** The stored weight in float32 when it is kept in half precision (a copy for this use only). */
+  private get values(): Tensor {
+    return this.weight.half ? this.weight.to("float32") : this.weight;
+  }
+
   /** W0 · tᵀ for t [r, in]: [out, r]. */
   weightTimesT(t: Tensor): Tensor {
     return this.outIn
-      ? T.matmul(this.weight, t, { transB: true })
-      : T.matmul(this.weight, t, { transA: true, transB: true });
+      ? T.matmul(this.values, t, { transB: true })
+      : T.matmul(this.values, t, { transA: true, transB: true });
   }
 
   /** t · W0 for t [r, out]: [r, in]. */
   tTimesWeight(t: Tensor): Tensor {
-    return this.outIn ? T.matmul(t, this.weight) : T.matmul(t, this.weight, { transB: true });
+    return this.outIn ? T.matmul(t, this.values) : T.matmul(t, this.values, { transB: true });
   }
 
   /** ‖W0‖² of each output row, [out]; computed once (the base is frozen). */
   rowNormsSq(): Tensor {
     this.normsSq ??= noGrad(() => {
-      const w = this.outIn ? this.weight : T.transpose(this.weight);
+      const w = this.outIn ? this.values : T.transpose(this.values);
       return T.sum(T.mul(w, w), 1);
     });
     return this.normsSq;
@@ -56,7 +61,7 @@ export class WeightView {
 
   /** W0 as a new [out, in] tensor (merge and dense formulas only). */
   dense(): Tensor {
-    return noGrad(() => (this.outIn ? this.weight.clone() : T.transpose(this.weight).detach()));
+    return noGrad(() => (this.outIn ? this.values.clone() : T.transpose(this.values).detach()));
   }
 
   /** x · Aᵀ: the adapter's input projection; for an embedding, x holds ids and this gathers columns of A. */
@@ -85,7 +90,12 @@ export class WeightView {
   /** Writes W0 + delta (delta [out, in]) into the stored weight, in its layout. */
   assign(outIn: Tensor): void {
     const stored = this.outIn ? outIn : noGrad(() => T.transpose(outIn));
-    this.weight.floatData.set(stored.floatData);
+    const half = this.weight.half;
+    if (!half) return this.weight.floatData.set(stored.floatData);
+    // A weight kept in half precision is merged in it, rounded as PEFT merges into a bf16 weight.
+    const words = this.weight.data as Uint16Array;
+    const values = stored.floatData;
+    for (let i = 0; i < words.length; i++) words[i] = T.encodeHalf(half, values[i]);
   }
 }
 

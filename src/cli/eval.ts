@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { evalJob } from "../train/index.js";
 import { addJobOptions, resolveOptions, toJobOptions } from "./job-options.js";
+import { slowProgress } from "./progress.js";
 
 export function registerEval(program: Command): void {
   const cmd = program
@@ -13,11 +14,16 @@ export function registerEval(program: Command): void {
     .option("--json", "print JSON")
     .action(async () => {
       const options = resolveOptions(cmd);
-      const result = await evalJob({
-        ...toJobOptions(options),
-        valRatio: 0,
-        adapterDir: (options.adapter as string) ?? null,
-      });
+      const quiet = Boolean(options.quiet) || Boolean(options.json);
+      const loading = slowProgress("load", { quiet, unit: "tensors" });
+      const evaluating = slowProgress("eval", { quiet });
+      const result = await evalJob(
+        { ...toJobOptions(options), valRatio: 0, adapterDir: (options.adapter as string) ?? null },
+        {
+          onLoadTensor: (done, total) => loading.update(done, total),
+          onEvalBatch: (done, total) => evaluating.update(done, total),
+        },
+      );
       if (options.json) console.log(JSON.stringify(result));
       else
         for (const [k, v] of Object.entries(result))

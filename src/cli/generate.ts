@@ -5,6 +5,7 @@ import * as T from "../tensor/index.js";
 import { noGrad } from "../tensor/index.js";
 import { loadTaskModel } from "../train/index.js";
 import { nonNegativeInt, positiveInt } from "./args.js";
+import { slowProgress } from "./progress.js";
 
 function probability(flag: string) {
   return (value: string): number => {
@@ -99,9 +100,16 @@ export function registerGenerate(program: Command): void {
       if (opts.system !== undefined && !opts.chat)
         throw new Error("--system goes with --chat (a system message in the chat template)");
       const tokenizer = HFTokenizer.load(opts.model);
+      // Only a terminal gets the loading bar: stdout carries the generated text.
+      const loading = slowProgress("load", { quiet: !process.stderr.isTTY, unit: "tensors" });
+      const onProgress = (done: number, total: number): void => loading.update(done, total);
       const model = opts.labels
-        ? loadTaskModel({ model: opts.model, task: "classification", labels: opts.labels })
-        : loadModel(opts.model);
+        ? loadTaskModel(
+            { model: opts.model, task: "classification", labels: opts.labels },
+            console.warn,
+            onProgress,
+          )
+        : loadModel(opts.model, { onProgress });
       if (opts.adapter) PeftModel.load(model, opts.adapter);
       if (model.architecture.endsWith("ForSequenceClassification")) {
         predict(model, tokenizer, opts.prompt);

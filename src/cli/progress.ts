@@ -42,3 +42,36 @@ export function progress(label: string, total: number, { quiet = false, unit = "
     stop: () => {},
   };
 }
+
+/** Shown only once this much has passed: quick loads and evaluations print nothing. */
+const SLOW_MS = 2000;
+
+/**
+ * Progress of a phase whose length is only known as it runs (loading, evaluating): nothing is
+ * shown unless it is still going after two seconds, then a bar (or plain lines) as progress() shows.
+ */
+export function slowProgress(
+  label: string,
+  { quiet = false, unit = "batches" } = {},
+): { update(done: number, total: number): void; stop(): void } {
+  let started = performance.now();
+  let last = 0;
+  let shown: Progress | null = null;
+  return {
+    update(done, total) {
+      if (quiet) return;
+      // A count that starts again is a new run of the phase (the trainer evaluates several times).
+      if (done <= last) started = performance.now();
+      last = done;
+      if (!shown && performance.now() - started < SLOW_MS) return;
+      shown ??= progress(label, total, { unit });
+      shown.update(done, {});
+      if (done === total) this.stop();
+    },
+    stop() {
+      shown?.stop();
+      shown = null;
+      last = 0;
+    },
+  };
+}

@@ -5,7 +5,7 @@ import { writeTextFile } from "../io/index.js";
 import { type LogEntry, trainJob } from "../train/index.js";
 import { addJobOptions, resolveOptions, toJobOptions } from "./job-options.js";
 import { lineChartSvg } from "./plot.js";
-import { type Progress, progress } from "./progress.js";
+import { type Progress, progress, slowProgress } from "./progress.js";
 import { prepareRunFolder } from "./run-folder.js";
 
 const show = (r: Record<string, number | undefined> | null): string =>
@@ -51,7 +51,11 @@ export function registerTrain(program: Command): void {
     job.train.outDir = folder.dir;
     if (folder.fresh) console.log(`writing to ${folder.dir} (no --out given)`);
     const shown: { bar: Progress | null } = { bar: null };
+    const loading = slowProgress("load", { quiet, unit: "tensors" });
+    const evaluating = slowProgress("eval", { quiet });
     const result = await trainJob(job, {
+      onLoadTensor: (done, total) => loading.update(done, total),
+      onEvalBatch: (done, total) => evaluating.update(done, total),
       onStep: (step, total, loss) => {
         shown.bar ??= progress("train", total, { quiet });
         shown.bar.update(step, { loss: loss.toFixed(4) });

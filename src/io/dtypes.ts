@@ -1,4 +1,4 @@
-import type { DType } from "../tensor/index.js";
+import { decodeHalf, type DType, encodeHalf } from "../tensor/index.js";
 
 /** The dtypes of the safetensors format that morelora reads and writes. */
 export type SafetensorsDType = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
@@ -32,54 +32,22 @@ export function storedDType(d: DType): SafetensorsDType {
   return d === "float64" ? "F64" : d === "float32" ? "F32" : "I32";
 }
 
-/** IEEE half to float. */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+const word = new Uint16Array(1);
+const value = new Float32Array(1);
+
+function decodeWord(format: "bfloat16" | "float16", h: number): number {
+  word[0] = h;
+  decodeHalf(format, word, 0, 1, value, 0);
+  return value[0];
 }
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
+/** IEEE half to float. */
+export const halfToFloat = (h: number): number => decodeWord("float16", h);
 
 /** Float to IEEE half, rounding to nearest even (as torch's .half()). */
-export function floatToHalf(x: number): number {
-  f32[0] = x;
-  const bits = u32[0];
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  const mant = bits & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    const m = mant | 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    let r = m >>> shift;
-    const rest = m & ((1 << shift) - 1);
-    if (rest > half || (rest === half && r & 1)) r++;
-    return sign | r;
-  }
-  let r = (e << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && r & 1)) r++;
-  return sign | r;
-}
+export const floatToHalf = (x: number): number => encodeHalf("float16", x);
 
-export function bf16ToFloat(h: number): number {
-  u32[0] = h << 16;
-  return f32[0];
-}
+export const bf16ToFloat = (h: number): number => decodeWord("bfloat16", h);
 
 /** Float to bfloat16, rounding to nearest even. */
-export function floatToBf16(x: number): number {
-  f32[0] = x;
-  const bits = u32[0];
-  if ((bits & 0x7f800000) === 0x7f800000 && bits & 0x7fffff) return (bits >>> 16) | 0x40;
-  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
-}
+export const floatToBf16 = (x: number): number => encodeHalf("bfloat16", x);

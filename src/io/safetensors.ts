@@ -308,12 +308,14 @@ export function encodeSafetensors(
     if (name === "__metadata__" || Object.hasOwn(header, name))
       throw new Error(`tensor name "${name}" is reserved or repeated`);
     const t = value instanceof Tensor ? value : value.tensor;
-    const dtype = value instanceof Tensor ? storedDType(t.dtype) : value.dtype;
+    // A weight kept in half precision is written in its own format unless told otherwise.
+    const own: SafetensorsDType | null = t.half ? (t.half === "bfloat16" ? "BF16" : "F16") : null;
+    const dtype = value instanceof Tensor ? (own ?? storedDType(t.dtype)) : value.dtype;
     if (!isSafetensorsDType(dtype)) throw new Error(`tensor "${name}": unknown safetensors dtype "${dtype}"`);
     const bytes =
-      dtype === "F32" && t.data instanceof Float32Array
+      (dtype === "F32" && t.data instanceof Float32Array) || dtype === own
         ? new Uint8Array(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength))
-        : encode(dtype, t.data);
+        : encode(dtype, own ? t.to("float32").data : t.data);
     header[name] = { dtype, shape: [...t.shape], data_offsets: [at, at + bytes.byteLength] };
     chunks.push(bytes);
     at += bytes.byteLength;

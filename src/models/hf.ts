@@ -7,7 +7,8 @@ import {
   saveSafetensors,
   writeJsonFile,
 } from "../io/index.js";
-import { type DType, formatShape, noGrad, type Tensor } from "../tensor/index.js";
+import { Conv1D, Embedding, Linear } from "../nn/index.js";
+import { type DType, formatShape, noGrad, Tensor } from "../tensor/index.js";
 import { ConfigReader } from "./hf-config.js";
 import { type BertConfig, bertConfigFrom, BertForSequenceClassification, BertModel } from "./bert.js";
 import { Gpt2LMHeadModel, gpt2ConfigFrom } from "./gpt2.js";
@@ -143,10 +144,19 @@ export function buildModel(
  * Loads a HuggingFace model folder (config.json and model.safetensors or a sharded index) from
  * disk; nothing is fetched. Tensors are read one at a time into the model (bf16/f16 upcast), so
  * peak memory is the model plus its largest tensor. Missing or misshapen tensors are errors.
+ * With halfWeights, the bf16/f16 weight matrices of Linear, Conv1D and Embedding layers stay in
+ * their file's precision, frozen (docs/memory.md); everything else loads as before.
+ * onProgress hears the tensors loaded so far out of the model's.
  */
 export function loadModel(
   dir: string,
-  { dtype = "float32" as DType, warn = console.warn, config = {} as Record<string, unknown> } = {},
+  {
+    dtype = "float32" as DType,
+    warn = console.warn,
+    config = {} as Record<string, unknown>,
+    onProgress = undefined as ((done: number, total: number) => void) | undefined,
+    halfWeights = false,
+  } = {},
 ): PretrainedModel {
   const configFile = joinPath(dir, "config.json");
   // config overrides fields of config.json, e.g. architectures and id2label to load a causal LM as a classifier.
@@ -154,6 +164,9 @@ export function loadModel(
   const model = buildModel(json, { file: configFile, dtype });
   const own = model.stateDict();
   const seen = new Set<string>(model.tiedNames());
+  // Half weights feed float32 GEMMs only; a float64 model (gradient checks) widens everything.
+  const matrices = halfWeights && dtype === "float32" ? matrixWeights(model) : new Set<string>();
+  const halves = new Map<Tensor, Tensor>();
   noGrad(() => {
     for (const path of weightFiles(dir)) {
       const file = SafetensorsFile.open(path);
@@ -169,14 +182,23 @@ export function loadModel(
               `${path}: "${stored}" has shape ${formatShape(info.shape)}, the config needs ${formatShape(target.shape)}`,
             );
           }
-          target.data.set(file.read(stored).data);
+          if (matrices.has(name) && (info.dtype === "BF16" || info.dtype === "F16")) {
+            const bytes = file.readBytes(stored);
+            const words = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
+            halves.set(
+              target,
+              new Tensor(words, target.shape, info.dtype === "BF16" ? "bfloat16" : "float16"),
+            );
+          } else target.data.set(file.read(stored).data);
           seen.add(name);
+          onProgress?.(seen.size, own.size);
         }
       } finally {
         file.close();
       }
     }
   });
+  model.replaceTensors(halves);
   const missing = [...own.keys()].filter((k) => !seen.has(k));
   const fresh = missing.filter((k) => model.mayBeFresh(k));
   const absent = missing.filter((k) => !model.mayBeFresh(k));
@@ -206,4 +228,13 @@ export function saveModel(
     .map(([name, t]) => [name, dtype ? { tensor: t, dtype } : t]);
   saveSafetensors(joinPath(dir, "model.safetensors"), tensors, { format: "pt" });
   writeJsonFile(joinPath(dir, "config.json"), { ...model.hfConfig, architectures: [model.architecture] });
+}
+
+/** Names of the weight matrices that may stay in half precision: those of Linear, Conv1D, Embedding. */
+function matrixWeights(model: PretrainedModel): Set<string> {
+  const names = new Set<string>();
+  for (const [path, m] of model.namedModules())
+    if (m instanceof Linear || m instanceof Conv1D || m instanceof Embedding)
+      names.add(path ? `${path}.weight` : "weight");
+  return names;
 }

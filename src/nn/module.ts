@@ -188,7 +188,12 @@ export class Module<C extends Children = Children> {
       if (unexpected.length) problems.push(`unexpected: ${unexpected.join(", ")}`);
     }
     if (problems.length) throw new Error(`loadStateDict: ${problems.join("; ")}`);
-    for (const [name, t] of incoming) own.get(name)?.data.set(t.data);
+    for (const [name, t] of incoming) {
+      const target = own.get(name);
+      if (target?.half)
+        throw new Error(`loadStateDict: ${name} is kept in ${target.half}; widenHalves() first`);
+      target?.data.set(t.data);
+    }
     return { missing, unexpected };
   }
 
@@ -205,6 +210,29 @@ export class Module<C extends Children = Children> {
     own.buffers = new Map([...this.buffers].map(([k, t]) => [k, t.clone()]));
     own.children = new Map([...this.children].map(([k, c]) => [k, c.clone()]));
     return copy;
+  }
+
+  /**
+   * Puts each tensor of the map in place of its key wherever a module holds it as a parameter
+   * (tied weights stay tied); half tensors come in frozen.
+   */
+  replaceTensors(map: ReadonlyMap<Tensor, Tensor>): this {
+    if (map.size === 0) return this;
+    for (const [, m] of this.namedModules())
+      for (const [name, t] of m.params) {
+        const next = t && map.get(t);
+        if (!next) continue;
+        m.setParam(name, next);
+        if (next.half) next.requiresGrad = false;
+      }
+    return this;
+  }
+
+  /** Puts float32 copies in place of the weights kept in half precision (before they train). */
+  widenHalves(): this {
+    const wide = new Map<Tensor, Tensor>();
+    for (const [, t] of this.namedParameters()) if (t.half && !wide.has(t)) wide.set(t, t.to("float32"));
+    return this.replaceTensors(wide);
   }
 
   /** Converts every parameter and float buffer to another float dtype (new storage). */
@@ -225,6 +253,7 @@ export class Module<C extends Children = Children> {
 }
 
 function convert(t: Tensor, dtype: DType): Tensor {
+  if (t.half) return t.to(dtype);
   const data = allocate(dtype, t.size);
   data.set(t.data);
   return new TensorClass(data, t.shape);

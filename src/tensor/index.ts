@@ -10,5 +10,16 @@ export * from "./ops/reduce.js";
 export * from "./ops/shape.js";
 export { Generator, type GeneratorState } from "./random.js";
 export { broadcastShapes } from "./shape-utils.js";
-export { allocate, type DType, formatShape, type GradFn, type Storage, shapeSize, Tensor } from "./tensor.js";
+export { decodeHalf, encodeHalf } from "./half.js";
+export {
+  allocate,
+  type DType,
+  type HalfDType,
+  type HalfStorage,
+  formatShape,
+  type GradFn,
+  type Storage,
+  shapeSize,
+  Tensor,
+} from "./tensor.js";
 export { linearCrossEntropy, type LinearCrossEntropyOptions } from "./ops/linear-cross-entropy.js";

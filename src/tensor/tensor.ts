@@ -1,8 +1,13 @@
 import type { FloatArray } from "../backend/index.js";
 import { backward } from "./autograd.js";
+import { decodeHalf } from "./half.js";
 
 export type DType = "float32" | "float64" | "int32";
+/** How a frozen weight read from a bf16/f16 file can stay in memory (docs/memory.md): 16-bit words. */
+export type HalfDType = "bfloat16" | "float16";
 export type Storage = Float32Array | Float64Array | Int32Array;
+/** The 16-bit words of a half tensor. */
+export type HalfStorage = Uint16Array;
 
 /** The autograd record of the op that produced a tensor. */
 export interface GradFn {
@@ -58,16 +63,20 @@ export function formatShape(shape: readonly number[]): string {
 
 /** A dense row-major array of float32, float64 or int32, optionally tracked by autograd. */
 export class Tensor {
-  readonly data: Storage;
+  readonly data: Storage | HalfStorage;
   readonly shape: readonly number[];
+  /** float32 for a half tensor: what it holds and what ops on it compute in. */
   readonly dtype: DType;
+  /** The 16-bit format of a frozen weight kept as in its file (docs/memory.md), else null. */
+  readonly half: HalfDType | null = null;
   /** True for leaves the user asked gradients of, and for every result computed from them. */
   requiresGrad = false;
   /** Accumulated gradient of a leaf after backward(); cleared by zeroGrad(). */
   grad: Tensor | null = null;
   gradFn: GradFn | null = null;
 
-  constructor(data: Storage, shape: readonly number[]) {
+  /** half names the format of Uint16Array data (bfloat16 or float16). */
+  constructor(data: Storage | HalfStorage, shape: readonly number[], half?: HalfDType) {
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new Error(`invalid tensor shape ${formatShape(shape)}`);
     }
@@ -76,7 +85,11 @@ export class Tensor {
     }
     this.data = data;
     this.shape = Object.freeze([...shape]);
-    this.dtype = dtypeOf(data);
+    if (data instanceof Uint16Array) {
+      if (!half) throw new Error("a tensor of 16-bit words needs its format: bfloat16 or float16");
+      this.half = half;
+      this.dtype = "float32";
+    } else this.dtype = dtypeOf(data);
   }
 
   get size(): number {
@@ -91,10 +104,20 @@ export class Tensor {
     return this.dtype !== "int32";
   }
 
+  /** The storage as a typed array of its dtype; an error for a half tensor, which ops read through halfWeight.ts. */
+  get storage(): Storage {
+    if (this.data instanceof Uint16Array)
+      throw new Error(
+        `this op needs float32 values, and the tensor is a ${this.half} weight kept in its file's precision (load with halfWeights: false, --float32-weights)`,
+      );
+    return this.data;
+  }
+
   /** The storage as a float array; an error for int32 tensors. */
   get floatData(): FloatArray {
-    if (this.data instanceof Int32Array) throw new Error("expected a float tensor, got int32");
-    return this.data;
+    const data = this.storage;
+    if (data instanceof Int32Array) throw new Error("expected a float tensor, got int32");
+    return data;
   }
 
   /** The value of a one-element tensor. */
@@ -117,16 +140,21 @@ export class Tensor {
 
   /** The same data, cut from the graph. */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape);
+    return new Tensor(this.data, this.shape, this.half ?? undefined);
   }
 
   /** A copy with its own storage, cut from the graph. */
   clone(): Tensor {
-    return new Tensor(this.data.slice(), this.shape);
+    return new Tensor(this.data.slice(), this.shape, this.half ?? undefined);
   }
 
   /** Converts to another dtype (a copy, cut from the graph). */
   to(dtype: DType): Tensor {
+    if (this.half) {
+      const wide = new Float32Array(this.size);
+      decodeHalf(this.half, this.data as HalfStorage, 0, this.size, wide, 0);
+      return dtype === "float32" ? new Tensor(wide, this.shape) : new Tensor(wide, this.shape).to(dtype);
+    }
     if (dtype === this.dtype) return this.clone();
     const out = allocate(dtype, this.size);
     out.set(this.data);

@@ -52,6 +52,7 @@ export {
   assembleJob,
   evalJob,
   type JobData,
+  type JobHooks,
   type JobOptions,
   type JobResult,
   jobTrainer,

@@ -34,6 +34,8 @@ export interface JobOptions {
   full: boolean;
   /** Recompute each transformer block in the backward instead of keeping its activations. */
   gradCheckpoint?: boolean;
+  /** Load bf16/f16 weight matrices as float32 instead of keeping them in half precision (docs/memory.md). */
+  float32Weights?: boolean;
   adapter: Omit<AdapterConfigInput, "seed">;
   train: Partial<TrainConfig>;
   /** A checkpoint folder to continue from. */
@@ -60,8 +62,9 @@ function configLabels(json: Record<string, unknown>): string[] | null {
  * modules_to_save (see assembleJob).
  */
 export function loadTaskModel(
-  opts: Pick<JobOptions, "model" | "modelConfig" | "task" | "labels">,
+  opts: Pick<JobOptions, "model" | "modelConfig" | "task" | "labels" | "float32Weights">,
   warn: (message: string) => void = console.warn,
+  onProgress?: (done: number, total: number) => void,
 ): PretrainedModel {
   const file = joinPath(opts.model, "config.json");
   const json = { ...(readJsonFile(file) as Record<string, unknown>), ...opts.modelConfig };
@@ -74,7 +77,12 @@ export function loadTaskModel(
       `morelora: ${opts.model} holds a ${from}; loaded as ${to} with a fresh head for the labels ${labels.join(", ")} (trained and saved with the adapter)`,
     );
   }
-  return loadModel(opts.model, { config: { ...opts.modelConfig, ...fields }, warn: () => {} });
+  return loadModel(opts.model, {
+    config: { ...opts.modelConfig, ...fields },
+    warn: () => {},
+    onProgress,
+    halfWeights: !opts.float32Weights,
+  });
 }
 
 function taskData(opts: JobOptions, model: PretrainedModel): TaskData {
@@ -135,9 +143,19 @@ export function assembleJob(
   return { model, peft, tokenizer, target: adapterTarget(peft), ...data };
 }
 
+/** What a job tells as it goes: the trainer's hooks, and the loading of the model. */
+export interface JobHooks extends TrainerHooks {
+  /** After each tensor read from the model's files. */
+  onLoadTensor?(done: number, total: number): void;
+}
+
 /** Loads the model, tokenizer and data files, and wraps the model for training. */
-export async function prepareJob(opts: JobOptions, cache?: Map<string, Example[]>): Promise<PreparedJob> {
-  const model = loadTaskModel(opts);
+export async function prepareJob(
+  opts: JobOptions,
+  cache?: Map<string, Example[]>,
+  hooks: JobHooks = {},
+): Promise<PreparedJob> {
+  const model = loadTaskModel(opts, console.warn, hooks.onLoadTensor);
   model.gradientCheckpointing(opts.gradCheckpoint ?? false);
   const tokenizer = HFTokenizer.load(opts.model);
   const data = taskData(opts, model);
@@ -196,8 +214,8 @@ export interface JobResult {
 }
 
 /** Trains as told, evaluating before and after; writes out/adapter (or out/model) at the end. */
-export async function trainJob(opts: JobOptions, hooks: TrainerHooks = {}): Promise<JobResult> {
-  const job = await prepareJob(opts);
+export async function trainJob(opts: JobOptions, hooks: JobHooks = {}): Promise<JobResult> {
+  const job = await prepareJob(opts, undefined, hooks);
   const trainer = jobTrainer(job, opts.train, hooks);
   if (opts.resume) trainer.resume(opts.resume);
   const before = job.validation.length && !opts.resume ? trainer.evaluate(job.validation) : null;
@@ -212,8 +230,11 @@ export async function trainJob(opts: JobOptions, hooks: TrainerHooks = {}): Prom
 }
 
 /** Evaluates a model (with an adapter folder, if given) on a data file. */
-export async function evalJob(opts: JobOptions & { adapterDir?: string | null }): Promise<EvalResult> {
-  const model = loadTaskModel(opts);
+export async function evalJob(
+  opts: JobOptions & { adapterDir?: string | null },
+  hooks: JobHooks = {},
+): Promise<EvalResult> {
+  const model = loadTaskModel(opts, console.warn, hooks.onLoadTensor);
   const tokenizer = HFTokenizer.load(opts.model);
   const data = taskData(opts, model);
   const examples = await loadExamples(opts.data, tokenizer, data);
@@ -224,6 +245,7 @@ export async function evalJob(opts: JobOptions & { adapterDir?: string | null })
     train: examples,
     config: { batchSize: opts.train.batchSize ?? 8 },
     padId: tokenizer.padId,
+    hooks,
     numClasses: data.kind === "classification" ? data.labels.length : 0,
   });
   return trainer.evaluate(examples);

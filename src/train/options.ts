@@ -140,6 +140,13 @@ export const JOB_OPTIONS: readonly OptionSpec[] = [
     help: "recompute each transformer block in the backward (less memory, ~1/3 more compute)",
   },
   {
+    key: "float32Weights",
+    scope: "job",
+    type: "boolean",
+    default: false,
+    help: "load bf16/f16 weights as float32 (default: frozen matrices stay in the file's precision)",
+  },
+  {
     key: "method",
     arg: "name",
     scope: "adapter",

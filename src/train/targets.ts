@@ -43,7 +43,7 @@ export function adapterTarget(peft: PeftModel): TrainTarget {
 
 /** Full fine-tuning: every parameter trains; checkpoints hold the whole model as an HF folder. */
 export function fullModelTarget(model: PretrainedModel): TrainTarget {
-  model.requiresGrad(true);
+  model.widenHalves().requiresGrad(true);
   return {
     forward: (batch: Batch) => model.forward(batch.ids, { attentionMask: batch.attentionMask }),
     ...(isCausalLM(model) ? { causalLoss: (batch: Batch) => nextTokenLoss(model, batch) } : {}),

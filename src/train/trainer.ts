@@ -92,6 +92,8 @@ export interface TrainerHooks {
   onLog?(entry: LogEntry): void;
   /** After each optimizer step. */
   onStep?(step: number, total: number, loss: number): void;
+  /** After each batch of an evaluation. */
+  onEvalBatch?(done: number, total: number): void;
 }
 
 export class TrainingError extends Error {}
@@ -327,6 +329,7 @@ export class Trainer {
     const predicted: number[] = [];
     const actual: number[] = [];
     noGrad(() => {
+      const batches = Math.ceil(examples.length / this.config.batchSize);
       for (let i = 0; i < examples.length; i += this.config.batchSize) {
         const batch = collate(examples.slice(i, i + this.config.batchSize), this.padId);
         if (batch.targets.ndim === 1) {
@@ -336,6 +339,7 @@ export class Trainer {
           actual.push(...batch.targets.toArray());
         } else lossSum += this.loss(batch).item() * batch.count;
         count += batch.count;
+        this.hooks.onEvalBatch?.(i / this.config.batchSize + 1, batches);
       }
     });
     const loss = lossSum / Math.max(1, count);

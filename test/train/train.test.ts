@@ -21,6 +21,7 @@ import {
   Trainer,
   TrainingError,
   trainJob,
+  evalJob,
 } from "../../src/train/index.js";
 import { LayerStack } from "../../src/nn/index.js";
 import { assertClose } from "../helpers.js";
@@ -329,5 +330,37 @@ describe("Trainer", () => {
     const losses = async (gradCheckpoint: boolean) =>
       (await trainJob({ ...opts, gradCheckpoint })).trainer.history.map((e) => e.loss);
     assert.deepEqual(await losses(true), await losses(false));
+  });
+
+  it("reports the loading of the model and each evaluation batch", async () => {
+    const { dir, data } = setup();
+    const loaded: [number, number][] = [];
+    const evaluated: [number, number][] = [];
+    await evalJob(
+      {
+        model: dir,
+        data,
+        valRatio: 0,
+        task: "causal-lm",
+        textField: "text",
+        labelField: "label",
+        maxLength: 16,
+        pack: false,
+        full: false,
+        adapter: { targetModules: ["q_proj"] },
+        train: { batchSize: 4 },
+      },
+      {
+        onLoadTensor: (done, total) => loaded.push([done, total]),
+        onEvalBatch: (done, total) => evaluated.push([done, total]),
+      },
+    );
+    // 2 layers of 9 tensors, the embedding, the final norm and the untied head.
+    assert.deepEqual(loaded.at(-1), [21, 21]);
+    assert.equal(loaded.length, 21);
+    assert.deepEqual(evaluated, [
+      [1, 2],
+      [2, 2],
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import { type FloatArray, type GemmArgs, getBackend } from "../../backend/index.js";
 import { record } from "../autograd.js";
 import { allocate, empty, formatShape, Tensor } from "../tensor.js";
+import { weightGemm } from "./half-gemm.js";
 
 export interface LinearCrossEntropyOptions {
   /** Targets equal to this add no loss and are left out of the mean (PyTorch default -100). */
@@ -57,14 +58,13 @@ export function linearCrossEntropy(
   const chunk = Math.max(1, Math.min(rows, options.chunkRows ?? Math.floor(CHUNK_FLOATS / vocab)));
   const tgt = targets.data as Int32Array;
   const h = hidden.floatData;
-  const w = weight.floatData;
   const be = getBackend();
   const logits = empty(hidden.dtype, chunk * vocab) as FloatArray;
   const lse = empty(hidden.dtype, rows) as FloatArray;
   const perRow = empty(hidden.dtype, rows) as FloatArray;
   const chunkLogits = (r0: number, n: number): FloatArray => {
     const c = logits.subarray(0, n * vocab);
-    gemm({ transA: false, transB: true, m: n, n: vocab, k: dim, beta: 0, a: h, offA: r0 * dim, b: w, c });
+    weightGemm({ transB: true, m: n, n: vocab, k: dim, beta: 0, a: h, offA: r0 * dim, w: weight, c });
     return c;
   };
   for (let r0 = 0; r0 < rows; r0 += chunk) {
@@ -99,15 +99,14 @@ export function linearCrossEntropy(
       const t = tgt.subarray(r0, r0 + n);
       be.crossEntropyGrad(c, t, lse.subarray(r0), gRows, n, vocab, ignoreIndex, 0, gc);
       if (gh)
-        gemm({
-          transA: false,
+        weightGemm({
           transB: false,
           m: n,
           n: dim,
           k: vocab,
           beta: 0,
           a: gc,
-          b: w,
+          w: weight,
           c: gh.floatData,
           offC: r0 * dim,
         });

@@ -1,6 +1,7 @@
 import { type FloatArray, type GemmArgs, getBackend } from "../../backend/index.js";
 import { record } from "../autograd.js";
 import { empty, formatShape, Tensor } from "../tensor.js";
+import { weightGemm } from "./half-gemm.js";
 
 /** A low-rank term scale · (x Aᵀ) Bᵀ added to a linear map: LoRA's update, A [r, in], B [out, r]. */
 export interface LowRankTerm {
@@ -29,6 +30,7 @@ function zeros(like: Tensor): Tensor {
 /**
  * y = x Wᵀ + b + scale · (x Aᵀ) Bᵀ as one op: the bias seeds the output and both products
  * accumulate into it, so no full-size temporary is made; the backward works the same way.
+ * W may be a frozen bfloat16/float16 weight (weightGemm).
  * x is [..., in]; the result is [..., out].
  */
 export function linear(x: Tensor, weight: Tensor, options: LinearOptions = {}): Tensor {
@@ -55,18 +57,7 @@ export function linear(x: Tensor, weight: Tensor, options: LinearOptions = {}): 
   const out = new Tensor(empty(x.dtype, n * outF), [...x.shape.slice(0, -1), outF]);
   const od = out.floatData;
   if (bias) getBackend().copyStrided(bias.floatData, 0, [0, 1], od, 0, [outF, 1], [n, outF], false);
-  gemm({
-    transA: false,
-    transB: outer,
-    m: n,
-    n: outF,
-    k: inF,
-    alpha: 1,
-    beta: bias ? 1 : 0,
-    a: xd,
-    b: weight.floatData,
-    c: od,
-  });
+  weightGemm({ transB: outer, m: n, n: outF, k: inF, beta: bias ? 1 : 0, a: xd, w: weight, c: od });
   let xa: FloatArray | null = null;
   if (lowRank) {
     xa = empty(x.dtype, n * r) as FloatArray;
@@ -118,18 +109,7 @@ export function linear(x: Tensor, weight: Tensor, options: LinearOptions = {}): 
     let gx: Tensor | null = null;
     if (x.requiresGrad) {
       gx = new Tensor(empty(x.dtype, x.size), x.shape);
-      gemm({
-        transA: false,
-        transB: !outer,
-        m: n,
-        n: inF,
-        k: outF,
-        alpha: 1,
-        beta: 0,
-        a: g,
-        b: weight.floatData,
-        c: gx.floatData,
-      });
+      weightGemm({ transB: !outer, m: n, n: inF, k: outF, beta: 0, a: g, w: weight, c: gx.floatData });
       if (gxa && lowRank) {
         gemm({
           transA: false,

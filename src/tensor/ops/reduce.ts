@@ -12,10 +12,10 @@ export function expandTo(x: Tensor, shape: readonly number[]): Tensor {
   const out = new Tensor(empty(x.dtype, shapeSize(shape)), shape);
   const contiguous = broadcastStrides(shape, shape);
   getBackend().copyStrided(
-    x.data,
+    x.storage,
     0,
     broadcastStrides(x.shape, shape),
-    out.data,
+    out.storage,
     0,
     contiguous,
     shape,

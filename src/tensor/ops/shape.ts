@@ -1,7 +1,8 @@
 import { getBackend } from "../../backend/index.js";
 import { record } from "../autograd.js";
 import { contiguousStrides, normalizeAxis, splitAtAxis } from "../shape-utils.js";
-import { allocate, formatShape, shapeSize, Tensor, empty } from "../tensor.js";
+import { decodeHalf } from "../half.js";
+import { allocate, empty, formatShape, type HalfStorage, shapeSize, Tensor } from "../tensor.js";
 
 export { expandTo as expand } from "./reduce.js";
 
@@ -18,7 +19,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   if (shapeSize(resolved) !== x.size || resolved.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new Error(`reshape: cannot view shape ${formatShape(x.shape)} as ${formatShape(shape)}`);
   }
-  const out = new Tensor(x.data, resolved);
+  const out = new Tensor(x.data, resolved, x.half ?? undefined);
   return record(out, "reshape", [x], (g) => [new Tensor(g.data, x.shape)]);
 }
 
@@ -48,10 +49,10 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const xs = contiguousStrides(x.shape);
   const out = new Tensor(empty(x.dtype, x.size), shape);
   getBackend().copyStrided(
-    x.data,
+    x.storage,
     0,
     p.map((a) => xs[a]),
-    out.data,
+    out.storage,
     0,
     contiguousStrides(shape),
     shape,
@@ -83,10 +84,10 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   const shape = x.shape.map((d, i) => (i === a ? e - s : d));
   const xs = contiguousStrides(x.shape);
   const out = new Tensor(empty(x.dtype, shapeSize(shape)), shape);
-  getBackend().copyStrided(x.data, s * xs[a], xs, out.data, 0, contiguousStrides(shape), shape, false);
+  getBackend().copyStrided(x.storage, s * xs[a], xs, out.storage, 0, contiguousStrides(shape), shape, false);
   return record(out, "slice", [x], (g) => {
     const gx = new Tensor(allocate(x.dtype, x.size), x.shape);
-    getBackend().copyStrided(g.data, 0, contiguousStrides(shape), gx.data, s * xs[a], xs, shape, false);
+    getBackend().copyStrided(g.storage, 0, contiguousStrides(shape), gx.storage, s * xs[a], xs, shape, false);
     return [gx];
   });
 }
@@ -113,10 +114,10 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   for (const t of tensors) {
     starts.push(at);
     getBackend().copyStrided(
-      t.data,
+      t.storage,
       0,
       contiguousStrides(t.shape),
-      out.data,
+      out.storage,
       at * outStrides[a],
       outStrides,
       t.shape,
@@ -164,7 +165,16 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor | Int32Array 
   const [outer, len, inner] = splitAtAxis(x.shape, a);
   const shape = x.shape.map((d, i) => (i === a ? idx.length : d));
   const out = new Tensor(empty(x.dtype, shapeSize(shape)), shape);
-  getBackend().indexSelect(x.floatData, outer, len, inner, idx, out.floatData);
+  if (x.half) {
+    // A frozen half table (an embedding kept in its file's precision): the picked rows in float32.
+    const words = x.data as HalfStorage;
+    const od = out.data as Float32Array;
+    for (let o = 0; o < outer; o++)
+      idx.forEach((i, j) => {
+        if (i < 0 || i >= len) throw new RangeError(`indexSelect: index ${i} is out of range [0, ${len})`);
+        decodeHalf(x.half!, words, (o * len + i) * inner, inner, od, (o * idx.length + j) * inner);
+      });
+  } else getBackend().indexSelect(x.floatData, outer, len, inner, idx, out.floatData);
   return record(out, "indexSelect", [x], (g) => {
     const gx = new Tensor(allocate(x.dtype, x.size), x.shape);
     getBackend().indexAdd(g.floatData, outer, len, inner, idx, gx.floatData);
