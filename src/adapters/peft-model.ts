@@ -1,3 +1,4 @@
+import { joinPath } from "../io/index.js";
 import type { Module } from "../nn/index.js";
 import { Generator, type Tensor } from "../tensor/index.js";
 import { ModuleAdapter } from "./adapter.js";
@@ -30,8 +31,10 @@ export class PeftModel<M extends Module = Module> {
   private readonly initShared = new Map<string, SharedTensors>();
   private active: string | null = null;
   private unloaded = false;
-  /** Written to adapter_config.json's base_model_name_or_path (train records the model folder). */
+  /** Written to adapter_config.json's base_model_name_or_path (train records the model folder as given). */
   baseModelNameOrPath: string | null = null;
+  /** Written to adapter_config.json's task_type (CAUSAL_LM, SEQ_CLS, FEATURE_EXTRACTION; train records the model's). */
+  taskType: string | null = null;
 
   constructor(readonly model: M) {
     model.requiresGrad(false);
@@ -274,12 +277,14 @@ export class PeftModel<M extends Module = Module> {
     methodNamed(this.config().method).training?.end?.(this.trainingAdapter());
   }
 
-  /** Folds the active adapter into the base weights (exactly undone by unmerge). */
-  merge(): void {
-    const name = this.requireActive();
-    for (const [, layer] of this.layers()) if (layer.adapter(name)) layer.merge(name);
+  /** Folds adapters (the active one by default) into the base weights, as PEFT's merge(adapter_names); unmerge undoes it exactly. */
+  merge(adapterNames: string[] = [this.requireActive()]): void {
+    for (const name of adapterNames) this.config(name);
+    for (const name of adapterNames)
+      for (const [, layer] of this.layers()) if (layer.adapter(name)) layer.merge(name);
   }
 
+  /** Takes every merged adapter out of the base weights. */
   unmerge(): void {
     for (const [, layer] of this.layers()) layer.unmerge();
   }
@@ -334,12 +339,27 @@ export class PeftModel<M extends Module = Module> {
     return out;
   }
 
-  /** Writes an adapter (the active one by default) as a PEFT-format folder. */
-  save(dir: string, name = this.requireActive()): void {
-    const kinds = this.layers()
-      .filter(([, l]) => l.adapter(name))
-      .map(([, l]) => l.view.kind);
-    writeAdapterFolder(dir, this.config(name), this.adapterTensors(name), kinds, this.baseModelNameOrPath);
+  /**
+   * Writes adapters (every one by default) as PEFT-format folders, as PEFT's save_pretrained:
+   * "default" in dir itself, any other adapter in dir/<name>.
+   */
+  save(dir: string, adapterNames: string[] = this.adapterNames): void {
+    for (const name of adapterNames) this.config(name);
+    for (const name of adapterNames) {
+      const kinds = this.layers()
+        .filter(([, l]) => l.adapter(name))
+        .map(([, l]) => l.view.kind);
+      writeAdapterFolder(
+        name === "default" ? dir : joinPath(dir, name),
+        this.config(name),
+        this.adapterTensors(name),
+        kinds,
+        {
+          baseModel: this.baseModelNameOrPath,
+          taskType: this.taskType,
+        },
+      );
+    }
   }
 
   /** Adds the adapter saved in dir under name (loading validates every tensor name and shape). */

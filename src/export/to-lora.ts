@@ -43,6 +43,7 @@ export function convertToLora(
   const { modules } = mergeIntoWeights(merged, folder);
   const peft = getPeftModel(model, { method: "lora", r: rank, alpha: rank, targetModules: modules });
   peft.baseModelNameOrPath = baseDir;
+  peft.taskType = model.peftTaskType;
   const errors: ConvertResult["errors"] = [];
   noGrad(() => {
     for (const [path, layer] of peft.layers()) {

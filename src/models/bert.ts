@@ -223,6 +223,7 @@ function bertCheckpointName(name: string, c: BertConfig, task: "encoder" | "clas
 /** HF's BertModel / RobertaModel: embeddings, encoder.layer.N and a pooler; returns the hidden states. */
 export class BertModel extends PretrainedModel<{ embeddings: Embeddings; encoder: Encoder; pooler: Pooler }> {
   readonly architecture: string;
+  readonly peftTaskType = "FEATURE_EXTRACTION";
 
   constructor(
     readonly config: BertConfig,
@@ -262,6 +263,7 @@ export class BertForSequenceClassification extends PretrainedModel<
   Record<"bert" | "roberta", BertModel> & { classifier: Layer }
 > {
   readonly architecture: string;
+  readonly peftTaskType = "SEQ_CLS";
 
   constructor(
     readonly config: BertConfig,

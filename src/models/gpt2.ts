@@ -130,6 +130,7 @@ export class Gpt2LMHeadModel
   implements CausalLM
 {
   readonly architecture = "GPT2LMHeadModel";
+  readonly peftTaskType = "CAUSAL_LM";
 
   constructor(
     readonly config: Gpt2Config,

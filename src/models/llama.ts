@@ -229,6 +229,7 @@ export class LlamaForCausalLM
   implements CausalLM
 {
   readonly architecture: string;
+  readonly peftTaskType = "CAUSAL_LM";
 
   constructor(
     readonly config: LlamaConfig,
@@ -286,6 +287,7 @@ export class LlamaForCausalLM
  */
 export class LlamaForSequenceClassification extends PretrainedModel<{ model: LlamaModel; score: Layer }> {
   readonly architecture: string;
+  readonly peftTaskType = "SEQ_CLS";
 
   constructor(
     readonly config: LlamaConfig,

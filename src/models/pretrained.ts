@@ -18,6 +18,9 @@ export abstract class PretrainedModel<C extends Children = Children> extends Mod
   /** The HF class name, written to config.json's "architectures". */
   abstract readonly architecture: string;
 
+  /** PEFT's task_type for this head, written to adapter_config.json. */
+  abstract readonly peftTaskType: "CAUSAL_LM" | "SEQ_CLS" | "FEATURE_EXTRACTION";
+
   /**
    * The task's forward, as the HF class's: a causal LM's logits [B, T, vocab], a classifier's
    * [B, labels], a bare encoder's hidden states [B, T, hidden].

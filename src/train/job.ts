@@ -1,4 +1,4 @@
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { type AdapterConfigInput, getPeftModel, PeftModel, SEQ_CLS_HEAD_NAMES } from "../adapters/index.js";
 import { joinPath, readJsonFile, writeDirAtomic } from "../io/index.js";
 import { HFTokenizer, loadModel, type PretrainedModel, sequenceClassifierFields } from "../models/index.js";
@@ -140,6 +140,7 @@ export function assembleJob(
     modulesToSave: [...modulesToSave, ...heads],
     seed: opts.seed,
   });
+  peft.taskType = model.peftTaskType;
   return { model, peft, tokenizer, target: adapterTarget(peft), ...data };
 }
 
@@ -182,8 +183,8 @@ export async function prepareJob(
     { ...split, test, numClasses },
     { full: opts.full, adapter: opts.adapter, seed: opts.train.seed ?? 0 },
   );
-  // Recorded in the adapter's config so that `morelora export --adapter` finds the base.
-  if (job.peft) job.peft.baseModelNameOrPath = resolve(opts.model);
+  // Recorded in the adapter's config as PEFT does (the name as given); `morelora export --adapter` reads it.
+  if (job.peft) job.peft.baseModelNameOrPath = opts.model;
   return job;
 }
 

@@ -246,6 +246,47 @@ describe("PeftModel", () => {
     assert.equal(peft.config("cat").r, 4);
   });
 
+  it("merge(adapterNames) folds several adapters, unmerge restores the base; save writes every adapter as PEFT", () => {
+    const peft = getPeftModel(smallDecoder(), { targetModules: ["q_proj", "v_proj"], r: 2 });
+    peft.addAdapter("b", { targetModules: ["q_proj"], r: 2, method: "loha", seed: 9 });
+    perturb(peft);
+    peft.setAdapter("b");
+    perturb(peft, 4);
+    peft.setAdapter("default");
+    const base = new Map([...peft.layers()].map(([p, l]) => [p, l.view.dense().clone()]));
+    const want = new Map(
+      peft.layers().map(([p, l]) => {
+        let w = base.get(p)!;
+        for (const n of ["default", "b"]) if (l.adapter(n)) w = T.add(w, denseDelta(l.adapter(n)!.delta()));
+        return [p, w];
+      }),
+    );
+    assert.throws(() => peft.merge(["default", "nope"]), /no adapter "nope"/);
+    peft.merge(["default", "b"]);
+    for (const [p, l] of peft.layers())
+      assertClose(l.view.dense().data, want.get(p)!.data, { rtol: 1e-10, atol: 1e-12 });
+    peft.unmerge();
+    for (const [p, l] of peft.layers())
+      assertClose(l.view.dense().data, base.get(p)!.data, { rtol: 1e-12, atol: 1e-14 });
+
+    const dir = tmp();
+    peft.baseModelNameOrPath = "models/tiny";
+    peft.taskType = "CAUSAL_LM";
+    peft.save(dir);
+    const config = (d: string) => JSON.parse(readFileSync(join(d, "adapter_config.json"), "utf8"));
+    assert.equal(config(dir).peft_type, "LORA");
+    assert.equal(config(join(dir, "b")).peft_type, "LOHA");
+    for (const d of [dir, join(dir, "b")]) {
+      assert.equal(config(d).task_type, "CAUSAL_LM");
+      assert.equal(config(d).base_model_name_or_path, "models/tiny");
+    }
+    const again = PeftModel.load(smallDecoder(), dir).loadAdapter(join(dir, "b"), "b");
+    for (const n of ["default", "b"]) {
+      for (const [k, t] of peft.adapterTensors(n))
+        assert.deepEqual(again.adapterTensors(n).get(k)!.data, t.data);
+    }
+  });
+
   it("DyLoRA samples one rank per step for every module", () => {
     const peft = getPeftModel(smallDecoder(), {
       method: "dylora",

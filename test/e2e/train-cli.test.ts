@@ -40,6 +40,7 @@ describe("morelora train and eval", () => {
     const adapterConfig = JSON.parse(readFileSync(join(out, "adapter", "adapter_config.json"), "utf8"));
     assert.equal(adapterConfig.peft_type, "MORELORA_MOSLORA");
     assert.equal(adapterConfig.base_model_name_or_path, dir, "train records the base model folder");
+    assert.equal(adapterConfig.task_type, "CAUSAL_LM");
     const e = run(
       "eval",
       "--model",
@@ -103,6 +104,7 @@ describe("morelora train and eval", () => {
     const adapter = join(out, "adapter");
     const config = JSON.parse(readFileSync(join(adapter, "adapter_config.json"), "utf8"));
     assert.deepEqual(config.modules_to_save, ["classifier", "score"]);
+    assert.equal(config.task_type, "SEQ_CLS");
     const tensors = loadSafetensors(join(adapter, "adapter_model.safetensors"));
     assert.deepEqual(tensors.get("base_model.model.score.weight")?.shape, [2, 16]);
     const e = run("eval", ...common, "--adapter", adapter, "--json");

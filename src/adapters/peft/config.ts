@@ -68,23 +68,25 @@ function loraFields(c: AdapterConfig, peftType: string): Record<string, unknown>
 /**
  * adapter_config.json for a config adapting layers of these kinds; fan_in_fan_out is true when
  * every one stores its weight [in, out] (Conv1D), which tells file merges the layout of square
- * weights; baseModel is base_model_name_or_path (the folder train used; export --adapter reads it).
+ * weights; baseModel is base_model_name_or_path (the folder train used; export --adapter reads it),
+ * taskType is task_type (the model's: CAUSAL_LM, SEQ_CLS, FEATURE_EXTRACTION).
  */
 export function toPeftConfig(
   c: AdapterConfig,
   kinds: readonly BaseKind[] = [],
-  { baseModel = null as string | null } = {},
+  { baseModel = null as string | null, taskType = null as string | null } = {},
 ): Record<string, unknown> {
   const method = methodNamed(c.method);
   const type = peftTypeOf(c, kinds);
   const fanInFanOut = kinds.length > 0 && kinds.every((k) => k === "conv1d");
   const peft = method.peft;
-  if (peft?.own && type === peft.type) return { ...peft.own.write(c), base_model_name_or_path: baseModel };
+  const recorded = { base_model_name_or_path: baseModel, task_type: taskType };
+  if (peft?.own && type === peft.type) return { ...peft.own.write(c), ...recorded };
   const fields = {
     ...loraFields(c, type),
     ...peft?.loraFields,
     fan_in_fan_out: fanInFanOut,
-    base_model_name_or_path: baseModel,
+    ...recorded,
   };
   if (type === peft?.type) return fields;
   const options = (method.options ?? []).map((o) => [

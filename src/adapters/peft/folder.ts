@@ -22,19 +22,19 @@ export const WEIGHTS_FILE = "adapter_model.safetensors";
 
 /**
  * Writes an adapter folder: adapter_config.json, adapter_model.safetensors (tensors by their names
- * in the file), README.md, each atomically; kinds are those of the adapted modules; baseModel is
- * written as base_model_name_or_path.
+ * in the file), README.md, each atomically; kinds are those of the adapted modules; baseModel and
+ * taskType are written as base_model_name_or_path and task_type.
  */
 export function writeAdapterFolder(
   dir: string,
   config: AdapterConfig,
   tensors: ReadonlyMap<string, Tensor>,
   kinds: readonly BaseKind[],
-  baseModel: string | null = null,
+  { baseModel = null, taskType = null }: { baseModel?: string | null; taskType?: string | null } = {},
 ): void {
   makeDir(dir);
   saveSafetensors(joinPath(dir, WEIGHTS_FILE), tensors, { format: "pt" });
-  writeJsonFile(joinPath(dir, CONFIG_FILE), toPeftConfig(config, kinds, { baseModel }));
+  writeJsonFile(joinPath(dir, CONFIG_FILE), toPeftConfig(config, kinds, { baseModel, taskType }));
   writeTextFile(joinPath(dir, "README.md"), modelCard(config, peftTypeOf(config, kinds), baseModel));
 }
 
