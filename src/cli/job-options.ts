@@ -21,11 +21,21 @@ export function methodVariant(name: string, flag: string): Record<string, unknow
 /** The options a command takes: train-like commands all, eval those without trainOnly. */
 const optionsFor = (train: boolean): OptionSpec[] => jobOptions().filter((o) => train || !o.trainOnly);
 
-/** commander's attribute for an option: "--max-length" → "maxLength", "--clip" → "clip". */
-const attribute = (o: OptionSpec): string =>
-  flagName(o).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+/** commander's attribute for a flag: "max-length" → "maxLength". */
+const camelFlag = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 const shown = (v: unknown): string => (Array.isArray(v) ? v.join(",") : String(v));
+
+/** Reads a flag's text as its option's value; an error names the flag as typed. */
+const parserFor =
+  (o: OptionSpec, flag: string) =>
+  (text: string): unknown => {
+    try {
+      return parseOptionText(o, text);
+    } catch (e) {
+      throw new Error(`${flag}: ${(e as Error).message}`);
+    }
+  };
 
 /** The options each command was given by addJobOptions. */
 const taken = new WeakMap<Command, OptionSpec[]>();
@@ -52,15 +62,10 @@ export function addJobOptions(
     }
     const arg = ` <${o.arg ?? (o.type === "integer" ? "n" : "value")}>`;
     const def = o.default === undefined || o.default === null ? "" : ` (default: ${shown(o.default)})`;
-    const option = new Option(`${flag}${arg}`, `${o.help}${def}`);
-    option.argParser((text: string) => {
-      try {
-        return parseOptionText(o, text);
-      } catch (e) {
-        throw new Error(`${flag}: ${(e as Error).message}`);
-      }
-    });
-    cmd.addOption(option);
+    cmd.addOption(new Option(`${flag}${arg}`, `${o.help}${def}`).argParser(parserFor(o, flag)));
+    // Aliases parse the same way; help shows the option once, under its own name.
+    for (const alias of o.aliases ?? [])
+      cmd.addOption(new Option(`--${alias}${arg}`, o.help).hideHelp().argParser(parserFor(o, `--${alias}`)));
   }
   return cmd
     .option("--config <file>", "JSON or YAML file with any of these options (flags override it)")
@@ -109,9 +114,12 @@ export function resolveOptions(
     }
   }
   for (const o of specs) {
-    if (cmd.getOptionValueSource(attribute(o)) !== "cli") continue;
-    values[o.key] = flags[attribute(o)];
-    given.add(o.key);
+    for (const name of [flagName(o), ...(o.aliases ?? [])]) {
+      const attr = camelFlag(name);
+      if (cmd.getOptionValueSource(attr) !== "cli") continue;
+      values[o.key] = flags[attr];
+      given.add(o.key);
+    }
   }
   for (const o of specs) if (!(o.key in values) && o.default !== undefined) values[o.key] = o.default;
   for (const key of required)

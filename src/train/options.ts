@@ -31,6 +31,8 @@ export interface OptionSpec {
   trainOnly?: boolean;
   /** The flag's argument in help ("dir"); by default "n" for integers, else "value". */
   arg?: string;
+  /** Other flag (and config-key) names for it, the ones other fine-tuning front ends use. */
+  aliases?: readonly string[];
   help: string;
 }
 
@@ -363,7 +365,18 @@ export const JOB_OPTIONS: readonly OptionSpec[] = [
     min: 1,
     nullable: true,
     trainOnly: true,
+    aliases: ["steps-per-eval"],
     help: "evaluate every n steps",
+  },
+  {
+    key: "valBatches",
+    scope: "train",
+    type: "integer",
+    default: null,
+    min: 1,
+    nullable: true,
+    trainOnly: true,
+    help: "validation batches per evaluation during training (default: all)",
   },
   {
     key: "earlyStopPatience",
@@ -384,6 +397,7 @@ export const JOB_OPTIONS: readonly OptionSpec[] = [
     min: 1,
     nullable: true,
     trainOnly: true,
+    aliases: ["save-every"],
     help: "checkpoint every n steps",
   },
   { key: "seed", scope: "train", type: "integer", default: 0, min: 0, trainOnly: true, help: "random seed" },
@@ -518,7 +532,8 @@ export function parseOptionText(o: OptionSpec, text: string): unknown {
  * snake_case form; an unknown key is an error that suggests the nearest name.
  */
 export function optionNamed(name: string, options: readonly OptionSpec[]): OptionSpec {
-  const spellings = (o: OptionSpec): string[] => [o.key, flagName(o), camel(flagName(o))];
+  const spellings = (o: OptionSpec): string[] =>
+    [flagName(o), ...(o.aliases ?? [])].flatMap((f) => [f, camel(f)]).concat(o.key);
   const found = options.find((o) => spellings(o).includes(camel(name)) || spellings(o).includes(name));
   if (found) return found;
   const nearest = closest(name, options.flatMap(spellings));

@@ -26,6 +26,8 @@ export interface TrainConfig {
   clipNorm: number | null;
   /** Evaluate on the validation set every N steps (and at the end); null for only at the end. */
   evalEvery: number | null;
+  /** Validation batches per evaluation during training (the first ones); null for all. */
+  valBatches: number | null;
   /** Stop after this many evaluations without improvement; null never stops early. */
   earlyStopPatience: number | null;
   seed: number;
@@ -349,7 +351,10 @@ export class Trainer {
 
   private evalAndTrack(): boolean {
     if (!this.validation?.length) return false;
-    const result = this.evaluate(this.validation);
+    const { valBatches, batchSize } = this.config;
+    const result = this.evaluate(
+      valBatches ? this.validation.slice(0, valBatches * batchSize) : this.validation,
+    );
     const entry: LogEntry = { step: this.state.step, elapsed_s: this.elapsed() };
     for (const [k, v] of Object.entries(result)) entry[`eval_${k}`] = v as number;
     this.log(entry);

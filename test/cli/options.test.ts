@@ -64,6 +64,16 @@ describe("options declared once", () => {
       );
   });
 
+  it("other front ends' names work as flags and config keys (steps-per-eval, save-every)", () => {
+    const t = toJobOptions(train(["--steps-per-eval", "3", "--save-every", "4", "--val-batches", "2"])).train;
+    assert.deepEqual([t.evalEvery, t.checkpointEvery, t.valBatches], [3, 4, 2]);
+    assert.equal(toJobOptions(train([], "steps_per_eval: 5\n")).train.evalEvery, 5);
+    assert.throws(
+      () => train(["--save-every", "0"]),
+      /--save-every: expected an integer ≥ 1 \(or null\), got 0$/,
+    );
+  });
+
   it("config keys in either spelling; flags win; every library option is reachable", () => {
     assert.equal(train([], "max-length: 7\n").maxLength, 7);
     assert.equal(train([], "maxLength: 7\n").maxLength, 7);

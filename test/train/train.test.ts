@@ -277,6 +277,27 @@ describe("Trainer", () => {
     assert.ok(removed);
   });
 
+  it("valBatches evaluates on the first n validation batches; null on all", async () => {
+    const { dir, tok, data } = setup();
+    const examples = await loadExamples(data, tok, { kind: "causal-lm", maxLength: 16 });
+    for (const [valBatches, want] of [
+      [1, 1],
+      [null, Math.ceil(examples.length / 2)],
+    ] as const) {
+      const seen: number[] = [];
+      const trainer = new Trainer({
+        target: adapterTarget(getPeftModel(loadModel(dir), { targetModules: ["q_proj"], r: 2 })),
+        train: examples,
+        validation: examples,
+        config: { batchSize: 2, maxSteps: 2, evalEvery: 1, valBatches },
+        padId: tok.padId,
+        hooks: { onEvalBatch: (_done, total) => seen.push(total) },
+      });
+      await trainer.run();
+      assert.ok(seen.length > 0 && seen.every((total) => total === want), `${valBatches}: ${seen}`);
+    }
+  });
+
   it("draws DyLoRA's rank each step through the target alone, and ends at the full rank", async () => {
     const { dir, tok, data } = setup();
     const peft = getPeftModel(loadModel(dir), { method: "dylora", targetModules: ["q_proj"], r: 4 });
