@@ -1,3 +1,4 @@
+import Table from "cli-table3";
 import type { Command } from "commander";
 import { evalJob } from "../train/index.js";
 import { addJobOptions, resolveOptions, toJobOptions } from "./job-options.js";
@@ -24,9 +25,19 @@ export function registerEval(program: Command): void {
           onEvalBatch: (done, total) => evaluating.update(done, total),
         },
       );
-      if (options.json) console.log(JSON.stringify(result));
-      else
-        for (const [k, v] of Object.entries(result))
-          console.log(`${k.padEnd(11)} ${(v as number).toFixed(4)}`);
+      if (options.json) {
+        console.log(JSON.stringify(result));
+        return;
+      }
+      const { confusion, labels, ...scores } = result;
+      for (const [k, v] of Object.entries(scores)) console.log(`${k.padEnd(11)} ${v.toFixed(4)}`);
+      if (confusion && labels) console.log(confusionTable(confusion, labels));
     });
+}
+
+/** The confusion matrix with its labels: a row per true label, a column per predicted one. */
+function confusionTable(confusion: number[][], labels: string[]): string {
+  const table = new Table({ head: ["true \\ predicted", ...labels] });
+  confusion.forEach((row, i) => table.push([labels[i], ...row.map(String)]));
+  return table.toString();
 }

@@ -234,7 +234,7 @@ export async function trainJob(opts: JobOptions, hooks: JobHooks = {}): Promise<
 export async function evalJob(
   opts: JobOptions & { adapterDir?: string | null },
   hooks: JobHooks = {},
-): Promise<EvalResult> {
+): Promise<EvalResult & { labels?: string[] }> {
   const model = loadTaskModel(opts, console.warn, hooks.onLoadTensor);
   const tokenizer = HFTokenizer.load(opts.model);
   const data = taskData(opts, model);
@@ -249,5 +249,6 @@ export async function evalJob(
     hooks,
     numClasses: data.kind === "classification" ? data.labels.length : 0,
   });
-  return trainer.evaluate(examples);
+  const result = trainer.evaluate(examples);
+  return data.kind === "classification" ? { ...result, labels: data.labels } : result;
 }

@@ -119,6 +119,8 @@ export interface EvalResult {
   perplexity?: number;
   accuracy?: number;
   f1?: number;
+  /** Classification: confusion[true class][predicted class] counts. */
+  confusion?: number[][];
 }
 
 /**
@@ -356,7 +358,7 @@ export class Trainer {
       valBatches ? this.validation.slice(0, valBatches * batchSize) : this.validation,
     );
     const entry: LogEntry = { step: this.state.step, elapsed_s: this.elapsed() };
-    for (const [k, v] of Object.entries(result)) entry[`eval_${k}`] = v as number;
+    for (const [k, v] of Object.entries(result)) if (typeof v === "number") entry[`eval_${k}`] = v;
     this.log(entry);
     // Higher accuracy is better for classification; lower loss otherwise.
     const metric = result.accuracy ?? -result.loss;

@@ -109,7 +109,17 @@ describe("morelora train and eval", () => {
     assert.deepEqual(tensors.get("base_model.model.score.weight")?.shape, [2, 16]);
     const e = run("eval", ...common, "--adapter", adapter, "--json");
     assert.equal(e.status, 0, e.stderr);
-    assert.ok(JSON.parse(e.stdout).accuracy >= 0);
+    const scores = JSON.parse(e.stdout);
+    assert.ok(scores.accuracy >= 0);
+    // The confusion matrix counts every example once, and its diagonal is the accuracy.
+    const cells = (scores.confusion as number[][]).flat();
+    const total = cells.reduce((a, b) => a + b, 0);
+    assert.deepEqual(scores.labels, ["cat", "dog"]);
+    assert.ok(total > 0);
+    assert.ok(Math.abs((scores.confusion[0][0] + scores.confusion[1][1]) / total - scores.accuracy) < 1e-12);
+    const shown = run("eval", ...common, "--adapter", adapter);
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, /accuracy +\d\.\d{4}\n[\s\S]*true \\ predicted[\s\S]*cat[\s\S]*dog/);
     const merged = join(dir, "merged");
     const m = run("merge", "--base", dir, "--adapter", adapter, "--out", merged, "--labels", "cat,dog");
     assert.equal(m.status, 0, m.stderr);

@@ -93,8 +93,23 @@ describe("schedules and optimizers", () => {
     assert.deepEqual(run(true), run(false));
   });
 
-  it("accuracy and F1", () => {
-    assert.deepEqual(classificationMetrics([1, 0, 1, 1], [1, 0, 0, 1], 2), { accuracy: 0.75, f1: 0.8 });
+  it("accuracy, F1 and the confusion matrix", () => {
+    assert.deepEqual(classificationMetrics([1, 0, 1, 1], [1, 0, 0, 1], 2), {
+      accuracy: 0.75,
+      f1: 0.8,
+      confusion: [
+        [1, 1],
+        [0, 2],
+      ],
+    });
+    // Three classes: macro F1 of (1, 2/3, 0); row = true class, column = predicted.
+    const m = classificationMetrics([0, 1, 1, 1], [0, 1, 2, 1], 3);
+    assert.deepEqual(m.confusion, [
+      [1, 0, 0],
+      [0, 2, 0],
+      [0, 1, 0],
+    ]);
+    assert.ok(Math.abs(m.f1 - (1 + 0.8 + 0) / 3) < 1e-12);
   });
 });
 
