@@ -109,7 +109,15 @@ export const JOB_OPTIONS: readonly OptionSpec[] = [
     type: "list",
     help: "classification: class names in order (default: the model's id2label)",
   },
-  { key: "maxLength", scope: "job", type: "integer", default: 128, min: 1, help: "tokens per example" },
+  {
+    key: "maxLength",
+    scope: "job",
+    type: "integer",
+    default: 128,
+    min: 1,
+    aliases: ["max-seq-length"],
+    help: "tokens per example",
+  },
   {
     key: "pack",
     scope: "job",
@@ -278,6 +286,7 @@ export const JOB_OPTIONS: readonly OptionSpec[] = [
     min: 1,
     nullable: true,
     trainOnly: true,
+    aliases: ["iters"],
     help: "optimizer steps (overrides --epochs)",
   },
   { key: "batchSize", scope: "train", type: "integer", default: 8, min: 1, help: "examples per micro-batch" },
@@ -297,6 +306,7 @@ export const JOB_OPTIONS: readonly OptionSpec[] = [
     default: 1e-3,
     above: 0,
     trainOnly: true,
+    aliases: ["learning-rate"],
     help: "peak learning rate",
   },
   {

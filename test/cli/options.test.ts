@@ -68,6 +68,9 @@ describe("options declared once", () => {
     const t = toJobOptions(train(["--steps-per-eval", "3", "--save-every", "4", "--val-batches", "2"])).train;
     assert.deepEqual([t.evalEvery, t.checkpointEvery, t.valBatches], [3, 4, 2]);
     assert.equal(toJobOptions(train([], "steps_per_eval: 5\n")).train.evalEvery, 5);
+    const mlx = toJobOptions(train(["--iters", "7", "--learning-rate", "2e-4", "--max-seq-length", "64"]));
+    assert.deepEqual([mlx.train.maxSteps, mlx.train.lr, mlx.maxLength], [7, 2e-4, 64]);
+    assert.equal(toJobOptions(train([], "learning_rate: 3e-4\n")).train.lr, 3e-4);
     assert.throws(
       () => train(["--save-every", "0"]),
       /--save-every: expected an integer ≥ 1 \(or null\), got 0$/,
