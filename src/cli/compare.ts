@@ -14,6 +14,7 @@ import {
 } from "../train/index.js";
 import { comparisonMarkdown, curvePlot, scorePlot, VALIDATION_WARNING } from "./compare-report.js";
 import { addJobOptions, resolveOptions, toJobOptions } from "./job-options.js";
+import { writePlot } from "./png.js";
 
 /** The default sweep: five log-spaced rates from 1e-4 to 1e-2. */
 export const DEFAULT_LRS = logSpaced(1e-4, 1e-2, 5);
@@ -101,8 +102,8 @@ export async function runCompare(
     `${JSON.stringify({ command: o.command, reports: comparison.reports, findings: comparison.findings }, null, 2)}\n`,
   );
   for (const report of comparison.reports) {
-    writeTextFile(join(o.outDir, `${report.task}.svg`), scorePlot(report));
-    writeTextFile(join(o.outDir, `${report.task}-curves.svg`), curvePlot(report));
+    await writePlot(join(o.outDir, `${report.task}.svg`), scorePlot(report));
+    await writePlot(join(o.outDir, `${report.task}-curves.svg`), curvePlot(report));
   }
   console.log(
     `wrote ${join(o.outDir, "results.md")}, results.json, cells/ and a plot and a curve plot per task`,

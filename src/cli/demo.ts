@@ -84,7 +84,7 @@ export function registerDemo(program: Command): void {
         makeDir(opts.out);
         const adapter = join(opts.out, "adapter");
         result.peft.save(adapter);
-        const plot = writeCurves(opts.out, result.trainer.history);
+        const plot = await writeCurves(opts.out, result.trainer.history);
         const { trainable } = result.peft.trainableSummary();
         console.log(
           `trained ${trainable.toLocaleString("en-US")} parameters on ${result.trainCount} messages; tested on ${result.testCount}`,

@@ -11,6 +11,7 @@ const RUN_FILES = [
   "checkpoint.old",
   "metrics.jsonl",
   "loss.svg",
+  "loss.png",
 ];
 
 /** A fresh runs/<timestamp> folder (with a suffix if two runs start in the same second). */

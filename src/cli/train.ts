@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { coretypeWarning } from "../backend/native.js";
-import { writeTextFile } from "../io/index.js";
 import { type LogEntry, trainJob } from "../train/index.js";
 import { addJobOptions, resolveOptions, toJobOptions } from "./job-options.js";
 import { lineChartSvg } from "./plot.js";
+import { writePlot } from "./png.js";
 import { type Progress, progress, slowProgress } from "./progress.js";
 import { prepareRunFolder } from "./run-folder.js";
 
@@ -16,8 +16,8 @@ const show = (r: Record<string, number | undefined> | null): string =>
         .join(", ")
     : "-";
 
-/** loss.svg: the training loss per step and the validation metrics per evaluation. */
-export function writeCurves(outDir: string, history: readonly LogEntry[]): string {
+/** loss.svg and loss.png: the training loss per step and the validation metrics per evaluation. */
+export async function writeCurves(outDir: string, history: readonly LogEntry[]): Promise<string> {
   const series = [
     {
       name: "train loss",
@@ -29,7 +29,7 @@ export function writeCurves(outDir: string, history: readonly LogEntry[]): strin
     .map((e): [number, number] => [e.step, e.eval_loss]);
   if (evalLoss.length) series.push({ name: "validation loss", points: evalLoss });
   const file = join(outDir, "loss.svg");
-  writeTextFile(file, lineChartSvg(series, { title: "loss", xLabel: "step", yLabel: "loss" }));
+  await writePlot(file, lineChartSvg(series, { title: "loss", xLabel: "step", yLabel: "loss" }));
   return file;
 }
 
@@ -75,7 +75,7 @@ export function registerTrain(program: Command): void {
       console.log(`validation after:  ${show(result.after as Record<string, number> | null)}`);
     }
     if (result.stopped !== "done") console.log(`stopped: ${result.stopped} at step ${result.trainer.step}`);
-    const plot = writeCurves(folder.dir, result.trainer.history);
+    const plot = await writeCurves(folder.dir, result.trainer.history);
     console.log(`wrote ${result.saved}, ${join(folder.dir, "metrics.jsonl")}, ${plot}`);
   });
 }

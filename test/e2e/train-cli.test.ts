@@ -37,6 +37,7 @@ describe("morelora train and eval", () => {
         existsSync(join(out, "checkpoint", "trainer_state.json")),
     );
     assert.match(readFileSync(join(out, "loss.svg"), "utf8"), /^<svg[^>]*>[\s\S]*<path d="M/);
+    assert.ok(existsSync(join(out, "loss.png")), "the loss plot as PNG too");
     const adapterConfig = JSON.parse(readFileSync(join(out, "adapter", "adapter_config.json"), "utf8"));
     assert.equal(adapterConfig.peft_type, "MORELORA_MOSLORA");
     assert.equal(adapterConfig.base_model_name_or_path, dir, "train records the base model folder");
