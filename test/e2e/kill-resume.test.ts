@@ -73,7 +73,7 @@ describe("runs that never lose or mix work", () => {
     assert.equal(again.status, 1);
     assert.match(
       again.stderr,
-      /^morelora: --out .*run: holds an earlier run \(adapter, best, checkpoint, metrics\.jsonl, loss\.svg\); pass --resume .*checkpoint to continue it, --overwrite to replace it, or another --out\n$/,
+      /^morelora: --out .*run: holds an earlier run \(adapter, best, checkpoint, metrics\.jsonl, loss\.svg, loss\.png\); pass --resume .*checkpoint to continue it, --overwrite to replace it, or another --out\n$/,
     );
     const replaced = train(dir, ["--max-steps", "3", "--out", out, "--overwrite"]);
     assert.equal(replaced.status, 0, replaced.stderr);
