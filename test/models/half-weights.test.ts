@@ -11,7 +11,14 @@ import { Generator, type Tensor } from "../../src/tensor/index.js";
 import { weightGemm } from "../../src/tensor/ops/half-gemm.js";
 import { type Batch, nextTokenLoss } from "../../src/train/index.js";
 import { assertClose } from "../helpers.js";
-import { LLAMA_CONFIG, llamaShapes, randomTensors, writeFolder } from "../support/hf-folders.js";
+import {
+  GPT2_CONFIG,
+  gpt2Shapes,
+  LLAMA_CONFIG,
+  llamaShapes,
+  randomTensors,
+  writeFolder,
+} from "../support/hf-folders.js";
 
 const BATCH: Batch = {
   ids: T.tensor(Int32Array.from([3, 17, 5, 30, 9, 22, 11, 2, 33, 7, 1, 1]), [2, 6]),
@@ -32,40 +39,6 @@ function halfFolder(
   );
   saveSafetensors(join(dir, "model.safetensors"), tensors, { format: "pt" });
   return dir;
-}
-
-const GPT2 = {
-  architectures: ["GPT2LMHeadModel"],
-  vocab_size: 40,
-  n_positions: 16,
-  n_embd: 16,
-  n_layer: 2,
-  n_head: 4,
-};
-function gpt2Shapes(): Record<string, number[]> {
-  const d = 16;
-  const shapes: Record<string, number[]> = {
-    "wte.weight": [40, d],
-    "wpe.weight": [16, d],
-    "ln_f.weight": [d],
-    "ln_f.bias": [d],
-  };
-  for (let i = 0; i < 2; i++)
-    Object.assign(shapes, {
-      [`h.${i}.ln_1.weight`]: [d],
-      [`h.${i}.ln_1.bias`]: [d],
-      [`h.${i}.attn.c_attn.weight`]: [d, 3 * d],
-      [`h.${i}.attn.c_attn.bias`]: [3 * d],
-      [`h.${i}.attn.c_proj.weight`]: [d, d],
-      [`h.${i}.attn.c_proj.bias`]: [d],
-      [`h.${i}.ln_2.weight`]: [d],
-      [`h.${i}.ln_2.bias`]: [d],
-      [`h.${i}.mlp.c_fc.weight`]: [d, 4 * d],
-      [`h.${i}.mlp.c_fc.bias`]: [4 * d],
-      [`h.${i}.mlp.c_proj.weight`]: [4 * d, d],
-      [`h.${i}.mlp.c_proj.bias`]: [d],
-    });
-  return shapes;
 }
 
 /** Loss and adapter gradients after one backward, loading the folder one way or the other. */
@@ -120,7 +93,7 @@ describe("frozen weights in their file's precision", () => {
     ],
     ["Llama, DoRA", LLAMA_CONFIG, llamaShapes(LLAMA_CONFIG), "dora", ["q_proj", "down_proj"]],
     ["Llama, CondLoRA", LLAMA_CONFIG, llamaShapes(LLAMA_CONFIG), "condlora", ["q_proj"]],
-    ["GPT-2 (Conv1D), LoRA", GPT2, gpt2Shapes(), "lora", ["c_attn", "c_fc"]],
+    ["GPT-2 (Conv1D), LoRA", GPT2_CONFIG, gpt2Shapes(), "lora", ["c_attn", "c_fc"]],
   ] as [string, Record<string, unknown>, Record<string, number[]>, string, string[]][]) {
     it(`${label}: loss and gradients equal those of the float32 upcast, bitwise`, () => {
       for (const dtype of ["BF16", "F16"] as const) {
