@@ -53,6 +53,7 @@ export {
   evalJob,
   type JobData,
   type JobHooks,
+  type JobInput,
   type JobOptions,
   type JobResult,
   jobTrainer,

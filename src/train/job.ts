@@ -3,6 +3,7 @@ import { type AdapterConfigInput, getPeftModel, PeftModel, SEQ_CLS_HEAD_NAMES } 
 import { joinPath, readJsonFile, writeDirAtomic } from "../io/index.js";
 import { HFTokenizer, loadModel, type PretrainedModel, sequenceClassifierFields } from "../models/index.js";
 import { type Example, loadExamples, splitExamples, type TaskData } from "./tasks.js";
+import { optionDefaults } from "./options.js";
 import { adapterTarget, fullModelTarget } from "./targets.js";
 import {
   type EvalResult,
@@ -150,12 +151,25 @@ export interface JobHooks extends TrainerHooks {
   onLoadTensor?(done: number, total: number): void;
 }
 
+/** The job options that have a default in the option table (docs/options.md). */
+type DefaultedJobOption = "valRatio" | "task" | "textField" | "labelField" | "maxLength" | "pack" | "full";
+
+/** JobOptions as the library takes them: the option table's defaults may be left out. */
+export type JobInput = Omit<JobOptions, DefaultedJobOption> & Partial<Pick<JobOptions, DefaultedJobOption>>;
+
+/** The job options with the option table's defaults filled in where a field is absent. */
+function withJobDefaults<O extends JobInput>(opts: O): O & JobOptions {
+  const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
+  return { ...optionDefaults("job"), ...given } as unknown as O & JobOptions;
+}
+
 /** Loads the model, tokenizer and data files, and wraps the model for training. */
 export async function prepareJob(
-  opts: JobOptions,
+  input: JobInput,
   cache?: Map<string, Example[]>,
   hooks: JobHooks = {},
 ): Promise<PreparedJob> {
+  const opts = withJobDefaults(input);
   const model = loadTaskModel(opts, console.warn, hooks.onLoadTensor);
   model.gradientCheckpointing(opts.gradCheckpoint ?? false);
   const tokenizer = HFTokenizer.load(opts.model);
@@ -215,7 +229,8 @@ export interface JobResult {
 }
 
 /** Trains as told, evaluating before and after; writes out/adapter (or out/model) at the end. */
-export async function trainJob(opts: JobOptions, hooks: JobHooks = {}): Promise<JobResult> {
+export async function trainJob(input: JobInput, hooks: JobHooks = {}): Promise<JobResult> {
+  const opts = withJobDefaults(input);
   const job = await prepareJob(opts, undefined, hooks);
   const trainer = jobTrainer(job, opts.train, hooks);
   if (opts.resume) trainer.resume(opts.resume);
@@ -232,9 +247,10 @@ export async function trainJob(opts: JobOptions, hooks: JobHooks = {}): Promise<
 
 /** Evaluates a model (with an adapter folder, if given) on a data file. */
 export async function evalJob(
-  opts: JobOptions & { adapterDir?: string | null },
+  input: JobInput & { adapterDir?: string | null },
   hooks: JobHooks = {},
 ): Promise<EvalResult & { labels?: string[] }> {
+  const opts = withJobDefaults(input);
   const model = loadTaskModel(opts, console.warn, hooks.onLoadTensor);
   const tokenizer = HFTokenizer.load(opts.model);
   const data = taskData(opts, model);

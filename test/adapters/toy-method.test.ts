@@ -39,12 +39,7 @@ describe("a method added as one file and one registration", () => {
       model: dir,
       data,
       valRatio: 0,
-      task: "causal-lm",
-      textField: "text",
-      labelField: "label",
       maxLength: 16,
-      pack: false,
-      full: false,
       adapter: { method: "toy", r: 4, alpha: 8, targetModules: ["q_proj", "v_proj"], toyGain: 2 },
       train: { batchSize: 2, maxSteps: 20, lr: 2e-2, outDir: join(dir, "run") },
     });

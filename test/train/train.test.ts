@@ -12,7 +12,7 @@ import {
   classificationMetrics,
   collate,
   loadExamples,
-  type JobOptions,
+  type JobInput,
   type LogEntry,
   lrFactor,
   prepareJob,
@@ -236,15 +236,11 @@ describe("Trainer", () => {
   it("keeps a full fine-tune's weights under model/, in the run and in its checkpoint, and resumes from them", async () => {
     const { dir, data } = setup();
     const out = tmp();
-    const opts: JobOptions = {
+    const opts: JobInput = {
       model: dir,
       data,
       valRatio: 0,
-      task: "causal-lm",
-      textField: "text",
-      labelField: "label",
       maxLength: 16,
-      pack: false,
       full: true,
       adapter: { targetModules: ["q_proj"] },
       train: { batchSize: 2, maxSteps: 2, lr: 1e-3, outDir: out },
@@ -353,11 +349,7 @@ describe("Trainer", () => {
       data,
       valRatio: 0,
       task: "causal-lm" as const,
-      textField: "text",
-      labelField: "label",
       maxLength: 16,
-      pack: false,
-      full: false,
       adapter: { method: "lora" as const, r: 4, alpha: 8, dropout: 0.2, targetModules: ["q_proj", "v_proj"] },
       train: { batchSize: 2, maxSteps: 4, lr: 1e-2 },
     };
@@ -377,12 +369,7 @@ describe("Trainer", () => {
         model: dir,
         data,
         valRatio: 0,
-        task: "causal-lm",
-        textField: "text",
-        labelField: "label",
         maxLength: 16,
-        pack: false,
-        full: false,
         adapter: { targetModules: ["q_proj"] },
         train: { batchSize: 4 },
       },
