@@ -33,48 +33,16 @@ const classifier = (labels: readonly string[]): Record<string, unknown> => ({
  */
 export function builtInTask(name: string, dir: string, modelDir = DEFAULT_MODEL_DIR): CompareTask {
   const at = joinPath(dir, name);
-  if (name === "spam") {
-    const files = writeSpamSplits(at);
-    return {
+  if (name === "spam")
+    return classificationTask(name, writeSpamSplits(at), SPAM_CLASSIFIER_CONFIG, SPAM_LABELS, modelDir);
+  if (name === "sotu")
+    return classificationTask(
       name,
-      metric: "accuracy",
-      head: ["score"],
-      freshHead: true,
-      job: {
-        model: modelDir,
-        modelConfig: SPAM_CLASSIFIER_CONFIG,
-        task: "classification",
-        data: files.train,
-        validation: files.validation,
-        testFile: files.test,
-        labels: SPAM_LABELS,
-        textField: "text",
-        labelField: "label",
-        maxLength: 96,
-      },
-    };
-  }
-  if (name === "sotu") {
-    const files = writeSplits(at, sotuRecords());
-    return {
-      name,
-      metric: "accuracy",
-      head: ["score"],
-      freshHead: true,
-      job: {
-        model: modelDir,
-        modelConfig: classifier(SOTU_LABELS),
-        task: "classification",
-        data: files.train,
-        validation: files.validation,
-        testFile: files.test,
-        labels: SOTU_LABELS,
-        textField: "text",
-        labelField: "label",
-        maxLength: 96,
-      },
-    };
-  }
+      writeSplits(at, sotuRecords()),
+      classifier(SOTU_LABELS),
+      SOTU_LABELS,
+      modelDir,
+    );
   if (name === "g2p") {
     const files = writeSplits(
       at,
@@ -98,4 +66,32 @@ export function builtInTask(name: string, dir: string, modelDir = DEFAULT_MODEL_
     };
   }
   throw new Error(`--tasks: unknown task "${name}" (${BUILT_IN_TASKS.join(", ")})`);
+}
+
+/** A built-in classification task: text and label fields, the fresh "score" head trained. */
+function classificationTask(
+  name: string,
+  files: { train: string; validation: string; test: string },
+  modelConfig: Record<string, unknown>,
+  labels: readonly string[],
+  modelDir: string,
+): CompareTask {
+  return {
+    name,
+    metric: "accuracy",
+    head: ["score"],
+    freshHead: true,
+    job: {
+      model: modelDir,
+      modelConfig,
+      task: "classification",
+      data: files.train,
+      validation: files.validation,
+      testFile: files.test,
+      labels: [...labels],
+      textField: "text",
+      labelField: "label",
+      maxLength: 96,
+    },
+  };
 }
