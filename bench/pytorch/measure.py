@@ -1,0 +1,40 @@
+"""Timing and memory figures of the PyTorch counterparts, measured as bench/measure.ts does.
+
+median_ms: median of `steps` timed calls after `warmup` untimed ones; peak RSS: this process's
+ru_maxrss. report() prints one JSON line with --json (the fields of `node build/bench/run.js --json`
+that both sides have), else one line per figure.
+"""
+
+import json
+import resource
+import statistics
+import sys
+import time
+
+import torch
+
+
+def median_ms(fn, steps, warmup):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def report(workload, ms, tokens=None, **extra):
+    row = {"workload": workload, "framework": f"torch {torch.__version__}", "threads": torch.get_num_threads(),
+           "ms_per_step": ms, **({"tokens_per_s": tokens / ms * 1000} if tokens else {}), **extra,
+           "peak_rss_mb": peak_rss_mb()}
+    if "--json" in sys.argv:
+        print(json.dumps(row), flush=True)
+    else:
+        for k, v in row.items():
+            print(f"{k:16} {v:.2f}" if isinstance(v, float) else f"{k:16} {v}", flush=True)

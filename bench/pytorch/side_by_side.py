@@ -1,0 +1,69 @@
+"""morelora and its PyTorch counterparts on the same workloads, one process at a time, alternating.
+
+For each round and workload: morelora (`node build/bench/run.js --json --only W`) and each PyTorch
+counterpart under glibc's default allocator and under the allocator tuned as morelora's addon tunes
+its own (docs/performance.md); the order flips every round so that drift in the machine's load
+falls on both sides. Prints one JSON line per process (its figures plus round, side and the
+`uptime` taken just before it), then ms/step and peak-RSS ratios morelora / torch per round.
+Run from the repository root after `npm run build` (the driver itself needs no torch):
+  python3 bench/pytorch/side_by_side.py --python /work/torch-venv/bin/python --rounds 2 mlp-lora llama-lora
+"""
+
+import argparse
+import json
+import os
+import subprocess
+
+TUNED = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
+
+# workload: the PyTorch scripts (with arguments) that compute the same step
+COUNTERPARTS = {
+    "mlp-lora": [["mlp_lora.py"]],
+    "llama-lora": [["transformers_peft.py", "llama-lora", "--attn", "sdpa"], ["llama_adapter.py", "lora"]],
+    "llama-dora": [["transformers_peft.py", "llama-dora", "--attn", "sdpa"], ["llama_adapter.py", "dora"]],
+    **{w: [["transformers_peft.py", w, "--attn", "eager"]] for w in (
+        "smollm2-135m-lora", "smollm2-135m-lora-ckpt", "smollm2-135m-lora-2048", "qwen2.5-0.5b-lora")},
+}
+
+
+def run(cmd, side, round_, env=None):
+    uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=True).stdout
+    row = {**json.loads(out.strip().splitlines()[-1]), "round": round_, "side": side, "uptime": uptime}
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def sides(workload, python, allocs):
+    here = os.path.dirname(os.path.abspath(__file__))
+    yield "morelora", ["node", "build/bench/run.js", "--json", "--only", workload], None
+    for script, *args in COUNTERPARTS[workload]:
+        for alloc in allocs:
+            cmd = [python, os.path.join(here, script), *args, "--json"]
+            yield f"torch {' '.join([script, *args])} ({alloc} allocator)", cmd, TUNED if alloc == "tuned" else None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("workloads", nargs="+", choices=sorted(COUNTERPARTS))
+    ap.add_argument("--python", default="python3", help="a Python that has torch (and transformers + PEFT)")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--allocators", default="default,tuned", help="torch allocators: default, tuned or both")
+    opts = ap.parse_args()
+    rows = []
+    for r in range(1, opts.rounds + 1):
+        for w in opts.workloads:
+            order = list(sides(w, opts.python, opts.allocators.split(",")))
+            for side, cmd, env in order if r % 2 else reversed(order):
+                rows.append(run(cmd, side, r, env))
+    for r in range(1, opts.rounds + 1):
+        for w in opts.workloads:
+            ours = next(x for x in rows if x["round"] == r and x["workload"] == w and x["side"] == "morelora")
+            for x in rows:
+                if x["round"] == r and x["workload"] == w and x["side"] != "morelora":
+                    print(f"round {r} {w}: morelora / {x['side']}: ms/step {ours['ms_per_step'] / x['ms_per_step']:.2f}"
+                          f", peak RSS {ours['peak_rss_mb'] / x['peak_rss_mb']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
