@@ -1,9 +1,10 @@
 """morelora and its PyTorch counterparts on the same workloads, one process at a time, alternating.
 
 For each round and workload: morelora (`node build/bench/run.js --json --only W`) and each PyTorch
-counterpart under glibc's default allocator and under the allocator tuned as morelora's addon tunes
-its own (docs/performance.md); the order flips every round so that drift in the machine's load
-falls on both sides. Prints one JSON line per process (its figures plus round, side and the
+counterpart under the chosen settings: `default`; `malloc`, glibc's allocator tuned as morelora's
+addon tunes its own; `tuned`, that and idle OpenMP threads sleeping (OMP_WAIT_POLICY=passive), the
+other setting morelora makes for itself (docs/performance.md). The order flips every round so
+that drift in the machine's load falls on both sides. Prints one JSON line per process (its figures plus round, side and the
 `uptime` taken just before it), then ms/step and peak-RSS ratios morelora / torch per round.
 Run from the repository root after `npm run build` (the driver itself needs no torch):
   python3 bench/pytorch/side_by_side.py --python /work/torch-venv/bin/python --rounds 2 mlp-lora llama-lora
@@ -14,7 +15,8 @@ import json
 import os
 import subprocess
 
-TUNED = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
+MALLOC = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
+SETTINGS = {"default": {}, "malloc": MALLOC, "tuned": {**MALLOC, "OMP_WAIT_POLICY": "passive"}}
 
 # workload: the PyTorch scripts (with arguments) that compute the same step
 COUNTERPARTS = {
@@ -34,13 +36,13 @@ def run(cmd, side, round_, env=None):
     return row
 
 
-def sides(workload, python, allocs):
+def sides(workload, python, settings):
     here = os.path.dirname(os.path.abspath(__file__))
     yield "morelora", ["node", "build/bench/run.js", "--json", "--only", workload], None
     for script, *args in COUNTERPARTS[workload]:
-        for alloc in allocs:
+        for setting in settings:
             cmd = [python, os.path.join(here, script), *args, "--json"]
-            yield f"torch {' '.join([script, *args])} ({alloc} allocator)", cmd, TUNED if alloc == "tuned" else None
+            yield f"torch {' '.join([script, *args])} ({setting})", cmd, SETTINGS[setting]
 
 
 def main():
@@ -48,12 +50,12 @@ def main():
     ap.add_argument("workloads", nargs="+", choices=sorted(COUNTERPARTS))
     ap.add_argument("--python", default="python3", help="a Python that has torch (and transformers + PEFT)")
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--allocators", default="default,tuned", help="torch allocators: default, tuned or both")
+    ap.add_argument("--settings", default="default,malloc,tuned", help="torch settings, of: " + ",".join(SETTINGS))
     opts = ap.parse_args()
     rows = []
     for r in range(1, opts.rounds + 1):
         for w in opts.workloads:
-            order = list(sides(w, opts.python, opts.allocators.split(",")))
+            order = list(sides(w, opts.python, opts.settings.split(",")))
             for side, cmd, env in order if r % 2 else reversed(order):
                 rows.append(run(cmd, side, r, env))
     for r in range(1, opts.rounds + 1):
