@@ -287,7 +287,7 @@ describe("native kernels agree with the TypeScript float64 reference", { skip },
     }
   });
 
-  it("fused attention and its gradient: masks, window, grouped heads, odd lengths, head dims 1 to 128", () => {
+  it("fused attention and its gradient: masks, window, grouped heads, odd lengths, head dims 1 to 128 (80: the kernels' one-vector tiles)", () => {
     const b = native();
     // Lengths around the native kernel's 32-query and 64-key blocks; (3, 70) is a cached decode.
     const lengths = [
@@ -303,7 +303,7 @@ describe("native kernels agree with the TypeScript float64 reference", { skip },
       { causal: false, window: 0, masked: true },
     ];
     let n = 0;
-    for (const dim of [1, 3, 64, 128]) {
+    for (const dim of [1, 3, 64, 80, 128]) {
       for (const [tq, tk] of lengths) {
         for (const { causal, window, masked } of variants) {
           const [heads, kvHeads] = [
