@@ -350,6 +350,22 @@ describe("native kernels agree with the TypeScript float64 reference", { skip },
     }
   });
 
+  it("rope and its transpose: head sizes 2 to 130, one or several heads", () => {
+    const b = native();
+    for (const [rows, heads, dim] of [
+      [1, 1, 2],
+      [7, 3, 6],
+      [33, 4, 64],
+      [5, 2, 130],
+    ]) {
+      const n = rows * heads * dim;
+      for (const transpose of [false, true])
+        parity(b, [f64(n), f64(rows * dim), f64(rows * dim)], [n], (be, [x, cos, sin], [out]) =>
+          be.rope(x, cos, sin, rows, heads, dim, out, transpose),
+        );
+    }
+  });
+
   it("AdamW over several steps", () => {
     const b = native();
     for (const n of [1, 7, 33, 40000]) {
