@@ -1,4 +1,4 @@
-export { isGradEnabled, noGrad } from "./autograd.js";
+export { type GradFn, isGradEnabled, noGrad } from "./autograd.js";
 export { checkpoint } from "./grad-checkpoint.js";
 export * from "./create.js";
 export * from "./ops/attention.js";
@@ -17,7 +17,6 @@ export {
   type HalfDType,
   type HalfStorage,
   formatShape,
-  type GradFn,
   type Storage,
   shapeSize,
   Tensor,

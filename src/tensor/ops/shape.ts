@@ -20,7 +20,8 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     throw new Error(`reshape: cannot view shape ${formatShape(x.shape)} as ${formatShape(shape)}`);
   }
   const out = new Tensor(x.data, resolved, x.half ?? undefined);
-  return record(out, "reshape", [x], (g) => [new Tensor(g.data, x.shape)]);
+  const xShape = x.shape;
+  return record(out, "reshape", [x], (g) => [new Tensor(g.data, xShape)]);
 }
 
 export function unsqueeze(x: Tensor, axis: number): Tensor {
@@ -85,8 +86,9 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   const xs = contiguousStrides(x.shape);
   const out = new Tensor(empty(x.dtype, shapeSize(shape)), shape);
   getBackend().copyStrided(x.storage, s * xs[a], xs, out.storage, 0, contiguousStrides(shape), shape, false);
+  const { dtype, size, shape: xShape } = x;
   return record(out, "slice", [x], (g) => {
-    const gx = new Tensor(allocate(x.dtype, x.size), x.shape);
+    const gx = new Tensor(allocate(dtype, size), xShape);
     getBackend().copyStrided(g.storage, 0, contiguousStrides(shape), gx.storage, s * xs[a], xs, shape, false);
     return [gx];
   });
@@ -97,8 +99,9 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   if (tensors.length === 0) throw new Error("concat: no tensors given");
   const first = tensors[0];
   const a = normalizeAxis(axis, first.ndim, "concat");
+  const firstShape = first.shape;
   for (const t of tensors) {
-    const agree = t.ndim === first.ndim && t.shape.every((d, i) => i === a || d === first.shape[i]);
+    const agree = t.ndim === first.ndim && t.shape.every((d, i) => i === a || d === firstShape[i]);
     if (!agree || t.dtype !== first.dtype) {
       throw new Error(
         `concat: ${t.dtype} ${formatShape(t.shape)} does not fit ${first.dtype} ${formatShape(first.shape)} on axis ${axis}`,
@@ -125,8 +128,10 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
     );
     at += t.shape[a];
   }
+  // Only the pieces' extents along the axis are kept, for the inputs that take a gradient.
+  const lengths = tensors.map((t) => (t.requiresGrad ? t.shape[a] : null));
   return record(out, "concat", tensors, (g) =>
-    tensors.map((t, i) => (t.requiresGrad ? slice(g, a, starts[i], starts[i] + t.shape[a]) : null)),
+    lengths.map((len, i) => (len === null ? null : slice(g, a, starts[i], starts[i] + len))),
   );
 }
 
@@ -175,8 +180,9 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor | Int32Array 
         decodeHalf(x.half!, words, (o * len + i) * inner, inner, od, (o * idx.length + j) * inner);
       });
   } else getBackend().indexSelect(x.floatData, outer, len, inner, idx, out.floatData);
+  const { dtype, size, shape: xShape } = x;
   return record(out, "indexSelect", [x], (g) => {
-    const gx = new Tensor(allocate(x.dtype, x.size), x.shape);
+    const gx = new Tensor(allocate(dtype, size), xShape);
     getBackend().indexAdd(g.floatData, outer, len, inner, idx, gx.floatData);
     return [gx];
   });
@@ -196,8 +202,9 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   const k = index.shape[a];
   const out = new Tensor(empty(x.dtype, index.size), index.shape);
   getBackend().gather(x.floatData, outer, len, inner, k, idx, out.floatData);
+  const { dtype, size, shape: xShape } = x;
   return record(out, "gather", [x], (g) => {
-    const gx = new Tensor(allocate(x.dtype, x.size), x.shape);
+    const gx = new Tensor(allocate(dtype, size), xShape);
     getBackend().scatterAdd(g.floatData, outer, len, inner, k, idx, gx.floatData);
     return [gx];
   });

@@ -1,0 +1,166 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import * as T from "../../src/tensor/index.js";
+import { Generator, type Tensor } from "../../src/tensor/index.js";
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+const leaf = (shape: number[], seed: number): Tensor => T.randn(shape, new Generator(seed)).requireGrad();
+/** A tensor computed from a leaf: it requires grad and is held by nothing but the caller. */
+const tracked = (shape: number[], seed: number): Tensor => T.mulScalar(leaf(shape, seed), 1);
+const frozen = (shape: number[], seed: number): Tensor => T.randn(shape, new Generator(seed));
+
+interface Case {
+  name: string;
+  /** Builds an op's output from the watched tensors (which no one else holds). */
+  build: () => { out: Tensor; watch: Record<string, Tensor> };
+  /** The watched tensors whose data the op keeps for its backward. */
+  kept: string[];
+}
+
+const cases: Case[] = [
+  {
+    name: "a frozen linear keeps nothing of its input",
+    build: () => {
+      const x = tracked([6, 4], 1);
+      return { out: T.linear(x, frozen([5, 4], 2), { bias: frozen([5], 3) }), watch: { x } };
+    },
+    kept: [],
+  },
+  {
+    name: "a linear whose weight trains keeps its input",
+    build: () => {
+      const x = tracked([6, 4], 1);
+      return { out: T.linear(x, leaf([5, 4], 2)), watch: { x } };
+    },
+    kept: ["x"],
+  },
+  {
+    name: "a frozen linear with a trained low-rank term keeps its input for A's gradient",
+    build: () => {
+      const x = tracked([6, 4], 1);
+      const lowRank = { a: leaf([2, 4], 2), b: leaf([5, 2], 3), scale: 2 };
+      return { out: T.linear(x, frozen([5, 4], 4), { lowRank }), watch: { x } };
+    },
+    kept: ["x"],
+  },
+  {
+    name: "with A frozen only x·Aᵀ is kept, for B's gradient",
+    build: () => {
+      const x = tracked([6, 4], 1);
+      const lowRank = { a: frozen([2, 4], 2), b: leaf([5, 2], 3), scale: 2 };
+      return { out: T.linear(x, frozen([5, 4], 4), { lowRank }), watch: { x } };
+    },
+    kept: [],
+  },
+  {
+    name: "a product keeps each factor whose partner takes a gradient",
+    build: () => {
+      const [x, y] = [tracked([3, 4], 1), tracked([3, 4], 2)];
+      return { out: T.mul(x, y), watch: { x, y } };
+    },
+    kept: ["x", "y"],
+  },
+  {
+    name: "a product with a constant (a dropout mask) keeps only the constant",
+    build: () => {
+      const [x, mask] = [tracked([3, 4], 1), frozen([3, 4], 2)];
+      return { out: T.mul(x, mask), watch: { x, mask } };
+    },
+    kept: ["mask"],
+  },
+  {
+    name: "a matmul keeps only the operand the trained one's gradient reads",
+    build: () => {
+      const [a, b] = [tracked([3, 4], 1), frozen([4, 5], 2)];
+      return { out: T.matmul(a, b), watch: { a, b } };
+    },
+    kept: ["b"],
+  },
+  {
+    name: "SiLU keeps its input, not its output",
+    build: () => {
+      const x = tracked([3, 4], 1);
+      const out = T.silu(x);
+      return { out: T.mulScalar(out, 1), watch: { x, out } };
+    },
+    kept: ["x"],
+  },
+  {
+    name: "exp keeps its output, not its input",
+    build: () => {
+      const x = tracked([3, 4], 1);
+      const out = T.exp(x);
+      return { out: T.mulScalar(out, 1), watch: { x, out } };
+    },
+    kept: ["out"],
+  },
+  {
+    name: "softmax keeps its output, not its input",
+    build: () => {
+      const x = tracked([3, 4], 1);
+      const out = T.softmax(x);
+      return { out: T.mulScalar(out, 1), watch: { x, out } };
+    },
+    kept: ["out"],
+  },
+  {
+    name: "additions, reshapes, slices and concatenations keep nothing",
+    build: () => {
+      const [x, y] = [tracked([3, 4], 1), tracked([3, 4], 2)];
+      const sum = T.add(x, y);
+      const out = T.reshape(T.concat([T.slice(sum, 1, 0, 2), T.neg(x)], 1), [18]);
+      return { out, watch: { x, y, sum } };
+    },
+    kept: [],
+  },
+  {
+    name: "RMSNorm keeps its input",
+    build: () => {
+      const x = tracked([3, 4], 1);
+      return { out: T.rmsNorm(x, frozen([4], 2)), watch: { x } };
+    },
+    kept: ["x"],
+  },
+];
+
+/** Which watched tensors' buffers survive a full garbage collection while the output is alive. */
+async function keptData(c: Case): Promise<{ out: Tensor; kept: string[] }> {
+  const { out, refs } = (() => {
+    const { out, watch } = c.build();
+    return { out, refs: Object.entries(watch).map(([k, t]) => [k, new WeakRef(t.data.buffer)] as const) };
+  })();
+  // A WeakRef made in this turn keeps its target until the turn ends.
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  return { out, kept: refs.filter(([, r]) => r.deref() !== undefined).map(([k]) => k) };
+}
+
+describe("what an op keeps for its backward", () => {
+  for (const c of cases) {
+    it(c.name, async () => {
+      const { out, kept } = await keptData(c);
+      assert.deepEqual(kept, c.kept);
+      // The graph still back-propagates from what was kept.
+      T.sum(out).backward();
+    });
+  }
+
+  it("the graph keeps no op's inputs: a chain of frozen linears keeps none of its activations", async () => {
+    const { out, kept } = await keptData({
+      name: "chain",
+      build: () => {
+        const h0 = tracked([6, 4], 1);
+        const h1 = T.linear(h0, frozen([8, 4], 2));
+        const h2 = T.linear(h1, frozen([4, 8], 3));
+        return { out: T.linear(h2, frozen([3, 4], 4)), watch: { h0, h1, h2 } };
+      },
+      kept: [],
+    });
+    assert.deepEqual(kept, []);
+    T.sum(out).backward();
+  });
+});
