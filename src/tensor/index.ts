@@ -3,6 +3,7 @@ export { checkpoint } from "./grad-checkpoint.js";
 export * from "./create.js";
 export * from "./ops/attention.js";
 export * from "./ops/elementwise.js";
+export * from "./ops/gated-activation.js";
 export * from "./ops/linear.js";
 export * from "./ops/matmul.js";
 export * from "./ops/nn.js";

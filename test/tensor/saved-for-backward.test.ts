@@ -80,33 +80,21 @@ const cases: Case[] = [
     },
     kept: ["b"],
   },
-  {
-    name: "SiLU keeps its input, not its output",
+  ...(
+    [
+      ["SiLU", T.silu, "x"],
+      ["exp", T.exp, "out"],
+      ["softmax", T.softmax, "out"],
+    ] as const
+  ).map(([name, op, kept]): Case => ({
+    name: `${name} keeps its ${kept === "x" ? "input, not its output" : "output, not its input"}`,
     build: () => {
       const x = tracked([3, 4], 1);
-      const out = T.silu(x);
+      const out = op(x);
       return { out: T.mulScalar(out, 1), watch: { x, out } };
     },
-    kept: ["x"],
-  },
-  {
-    name: "exp keeps its output, not its input",
-    build: () => {
-      const x = tracked([3, 4], 1);
-      const out = T.exp(x);
-      return { out: T.mulScalar(out, 1), watch: { x, out } };
-    },
-    kept: ["out"],
-  },
-  {
-    name: "softmax keeps its output, not its input",
-    build: () => {
-      const x = tracked([3, 4], 1);
-      const out = T.softmax(x);
-      return { out: T.mulScalar(out, 1), watch: { x, out } };
-    },
-    kept: ["out"],
-  },
+    kept: [kept],
+  })),
   {
     name: "additions, reshapes, slices and concatenations keep nothing",
     build: () => {
