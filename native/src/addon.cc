@@ -12,6 +12,7 @@
 #include "elementwise.h"
 #include "gated.h"
 #include "gemm.h"
+#include "rope.h"
 #include "rows.h"
 
 #ifdef __GLIBC__
@@ -335,6 +336,15 @@ Napi::Value AttentionGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value Rope(const Napi::CallbackInfo& info) {
+  View x = view(info[0], "x"), cos = view(info[1], "cos"), sin = view(info[2], "sin"), out = view(info[6], "out");
+  byFloat(info.Env(), x, [&](auto t) {
+    using T = decltype(t);
+    rope<T>(ptr<T>(x), ptr<T>(cos), ptr<T>(sin), num(info, 3), num(info, 4), num(info, 5), ptr<T>(out), flag(info, 7));
+  });
+  return info.Env().Undefined();
+}
+
 Napi::Value RowNorm(const Napi::CallbackInfo& info) {
   View x = view(info[0], "x"), out = view(info[3], "out");
   byFloat(info.Env(), x, [&](auto t) {
@@ -448,6 +458,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("crossEntropyGrad", Napi::Function::New(env, CrossEntropyGrad));
   exports.Set("attention", Napi::Function::New(env, Attention));
   exports.Set("attentionGrad", Napi::Function::New(env, AttentionGrad));
+  exports.Set("rope", Napi::Function::New(env, Rope));
   exports.Set("rowNorm", Napi::Function::New(env, RowNorm));
   exports.Set("rowNormGrad", Napi::Function::New(env, RowNormGrad));
   exports.Set("adamw", Napi::Function::New(env, AdamW));

@@ -295,6 +295,23 @@ export interface Backend {
    */
   attentionGrad(args: AttentionArgs, dOut: FloatArray, dq: FloatArray, dk: FloatArray, dv: FloatArray): void;
 
+  /**
+   * Rotary position embedding (HF's rotate_half layout): x and out are [rows, heads, dim], cos and
+   * sin [rows, dim]; with x = [x1, x2] and the tables [c1, c2], [s1, s2] split in halves of each head,
+   * out = [x1·c1 − x2·s1, x2·c2 + x1·s2]. With transpose, the transposed map (the backward):
+   * out = [x1·c1 + x2·s2, x2·c2 − x1·s1]. dim is even.
+   */
+  rope(
+    x: FloatArray,
+    cos: FloatArray,
+    sin: FloatArray,
+    rows: number,
+    heads: number,
+    dim: number,
+    out: FloatArray,
+    transpose: boolean,
+  ): void;
+
   /** L2 norm of each row of a [rows, cols] matrix. */
   rowNorm(x: FloatArray, rows: number, cols: number, out: FloatArray): void;
   /** gx = gNorm[r] · x / norm[r] (0 where the norm is 0). */

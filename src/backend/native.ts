@@ -160,6 +160,7 @@ function wrap(addon: Addon): Backend {
     crossEntropyGrad: a.crossEntropyGrad,
     attention: (t) => a.attention(...attentionArgs(t)),
     attentionGrad: (t, dOut, dq, dk, dv) => a.attentionGrad(...attentionArgs(t), dOut, dq, dk, dv),
+    rope: a.rope,
     rowNorm: a.rowNorm,
     rowNormGrad: a.rowNormGrad,
     adamw: (p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, o) =>

@@ -13,7 +13,7 @@ import type { DType, Tensor } from "../tensor/index.js";
 import { type CausalLM, type DecoderInput, KvCache, positionIds } from "./causal-lm.js";
 import type { ConfigReader } from "./hf-config.js";
 import { PretrainedModel } from "./pretrained.js";
-import { applyRope, inverseFrequencies, type RopeConfig, ropeConfigFrom, ropeTables } from "./rope.js";
+import { inverseFrequencies, type RopeConfig, ropeConfigFrom, ropeTables } from "./rope.js";
 
 /** LlamaForCausalLM and its relatives: Qwen2 (q/k/v biases, sliding window on some layers) and Mistral (sliding window). */
 export interface LlamaConfig {
@@ -123,7 +123,7 @@ class LlamaAttention extends Module<{ q_proj: Layer; k_proj: Layer; v_proj: Laye
     const { numHeads: h, numKvHeads: kv, headDim: hd } = this.c;
     const [b, t] = x.shape;
     const rotated = (name: "q_proj" | "k_proj", heads: number): Tensor =>
-      T.reshape(applyRope(T.reshape(this.child(name).forward(x), [b, t, heads, hd]), cos, sin), [
+      T.reshape(T.rope(T.reshape(this.child(name).forward(x), [b, t, heads, hd]), cos, sin), [
         b,
         t,
         heads * hd,

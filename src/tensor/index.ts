@@ -8,6 +8,7 @@ export * from "./ops/linear.js";
 export * from "./ops/matmul.js";
 export * from "./ops/nn.js";
 export * from "./ops/reduce.js";
+export * from "./ops/rope.js";
 export * from "./ops/shape.js";
 export { Generator, type GeneratorState } from "./random.js";
 export { broadcastShapes } from "./shape-utils.js";

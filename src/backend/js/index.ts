@@ -17,6 +17,7 @@ import {
 } from "./normalize.js";
 import { adamw } from "./optim.js";
 import { reduceMax, reduceSum } from "./reduce.js";
+import { rope } from "./rope.js";
 
 /** The portable TypeScript backend: the reference every other backend is tested against. */
 export const jsBackend: Backend = {
@@ -45,6 +46,7 @@ export const jsBackend: Backend = {
   crossEntropyGrad,
   attention,
   attentionGrad,
+  rope,
   rowNorm,
   rowNormGrad,
   adamw,
