@@ -106,6 +106,25 @@ const cases: Case[] = [
     kept: [],
   },
   {
+    name: "the rotary embedding keeps only its tables",
+    build: () => {
+      const x = tracked([2, 3, 2, 4], 1);
+      const [cos, sin] = [frozen([2, 3, 1, 4], 2), frozen([2, 3, 1, 4], 3)];
+      return { out: T.rope(x, cos, sin), watch: { x, cos, sin } };
+    },
+    kept: ["cos", "sin"],
+  },
+  {
+    name: "views, permutes, gathers and means keep nothing of their inputs",
+    build: () => {
+      const [x, y, z] = [tracked([3, 4], 1), tracked([3, 4], 2), tracked([3, 4], 3)];
+      const picked = T.indexSelect(T.permute(T.reshape(x, [-1, 2]), [1, 0]), 1, [0, 5]);
+      const gathered = T.gather(y, 1, T.tensor(Int32Array.from([0, 1, 2]), [3, 1]));
+      return { out: T.add(T.sum(picked), T.add(T.sum(gathered), T.mean(z))), watch: { x, y, z } };
+    },
+    kept: [],
+  },
+  {
     name: "RMSNorm keeps its input",
     build: () => {
       const x = tracked([3, 4], 1);

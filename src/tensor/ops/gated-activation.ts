@@ -10,7 +10,8 @@ export type { GatedActivation };
  * (docs/memory.md).
  */
 export function gatedActivation(g: Tensor, u: Tensor, act: GatedActivation): Tensor {
-  if (g.shape.length !== u.shape.length || g.shape.some((d, i) => d !== u.shape[i]) || g.dtype !== u.dtype)
+  const upShape = u.shape;
+  if (g.ndim !== u.ndim || g.shape.some((d, i) => d !== upShape[i]) || g.dtype !== u.dtype)
     throw new Error(
       `gatedActivation: gate ${g.dtype} ${formatShape(g.shape)} and up ${u.dtype} ${formatShape(u.shape)} differ`,
     );

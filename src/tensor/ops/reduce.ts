@@ -63,7 +63,8 @@ function reshapeTracked(x: Tensor, shape: readonly number[]): Tensor {
 
 export function mean(x: Tensor, axis?: number | readonly number[], keepdim = false): Tensor {
   const axes = axesOf(x, axis, "mean");
-  const count = axes.reduce((n, a) => n * x.shape[a], 1);
+  const xShape = x.shape;
+  const count = axes.reduce((n, a) => n * xShape[a], 1);
   const s = sum(x, axis, keepdim);
   const out = new Tensor(empty(s.dtype, s.size), s.shape);
   getBackend().unary("mul_scalar", s.floatData, out.floatData, 1 / count);
