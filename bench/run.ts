@@ -27,12 +27,29 @@ const workloads: Workload[] = [
     tokens: LLAMA_BENCH.batch * LLAMA_BENCH.seq,
   })),
   // Published model shapes (docs/performance.md): several GB each and tens of seconds per step.
+  // Base weights in bf16 as the published checkpoints store them; -f32 upcasts them.
   ...(
     [
-      ["smollm2-135m-lora", { model: "smollm2-135m", batch: 4, seq: 512, gradCheckpoint: false }],
-      ["smollm2-135m-lora-ckpt", { model: "smollm2-135m", batch: 4, seq: 512, gradCheckpoint: true }],
-      ["smollm2-135m-lora-2048", { model: "smollm2-135m", batch: 1, seq: 2048, gradCheckpoint: true }],
-      ["qwen2.5-0.5b-lora", { model: "qwen2.5-0.5b", batch: 4, seq: 512, gradCheckpoint: true }],
+      [
+        "smollm2-135m-lora",
+        { model: "smollm2-135m", batch: 4, seq: 512, gradCheckpoint: false, weights: "bf16" },
+      ],
+      [
+        "smollm2-135m-lora-f32",
+        { model: "smollm2-135m", batch: 4, seq: 512, gradCheckpoint: false, weights: "f32" },
+      ],
+      [
+        "smollm2-135m-lora-ckpt",
+        { model: "smollm2-135m", batch: 4, seq: 512, gradCheckpoint: true, weights: "bf16" },
+      ],
+      [
+        "smollm2-135m-lora-2048",
+        { model: "smollm2-135m", batch: 1, seq: 2048, gradCheckpoint: true, weights: "bf16" },
+      ],
+      [
+        "qwen2.5-0.5b-lora",
+        { model: "qwen2.5-0.5b", batch: 4, seq: 512, gradCheckpoint: true, weights: "bf16" },
+      ],
     ] as [string, RealShapeRun][]
   ).map(([name, run]): Workload => ({
     name,

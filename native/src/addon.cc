@@ -10,6 +10,7 @@
 
 #include "attention.h"
 #include "elementwise.h"
+#include "gated.h"
 #include "gemm.h"
 #include "rope.h"
 #include "rows.h"
@@ -118,6 +119,26 @@ Napi::Value UnaryGrad(const Napi::CallbackInfo& info) {
     using T = decltype(t);
     unaryGrad<T>((int)num(info, 0), (int64_t)x.length, ptr<T>(x), ptr<T>(y), ptr<T>(gy), ptr<T>(gx), dbl(info, 5),
                  dbl(info, 6));
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value GatedActivation(const Napi::CallbackInfo& info) {
+  View g = view(info[1], "g"), u = view(info[2], "u"), out = view(info[3], "out");
+  byFloat(info.Env(), g, [&](auto t) {
+    using T = decltype(t);
+    gatedActivation<T>((int)num(info, 0), (int64_t)g.length, ptr<T>(g), ptr<T>(u), ptr<T>(out));
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value GatedActivationGrad(const Napi::CallbackInfo& info) {
+  View g = view(info[1], "g"), u = view(info[2], "u"), gy = view(info[3], "gy");
+  View gg = view(info[4], "gg"), gu = view(info[5], "gu");
+  byFloat(info.Env(), g, [&](auto t) {
+    using T = decltype(t);
+    gatedActivationGrad<T>((int)num(info, 0), (int64_t)g.length, ptr<T>(g), ptr<T>(u), ptr<T>(gy), ptr<T>(gg),
+                           ptr<T>(gu));
   });
   return info.Env().Undefined();
 }
@@ -417,6 +438,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("unaryGrad", Napi::Function::New(env, UnaryGrad));
+  exports.Set("gatedActivation", Napi::Function::New(env, GatedActivation));
+  exports.Set("gatedActivationGrad", Napi::Function::New(env, GatedActivationGrad));
   exports.Set("select", Napi::Function::New(env, Select));
   exports.Set("copyStrided", Napi::Function::New(env, CopyStrided));
   exports.Set("reduceSum", Napi::Function::New(env, ReduceSum));

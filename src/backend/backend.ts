@@ -30,6 +30,9 @@ export type UnaryOp =
   /** min(max(x, p0), p1) */
   | "clamp";
 
+/** The activations a gated MLP's fused kernel takes: out = act(g) · u. */
+export type GatedActivation = "silu" | "gelu" | "gelu_tanh";
+
 export interface GemmArgs {
   /** C[b] = alpha * op(A[b]) @ op(B[b]) + beta * C[b], op(A) is m x k, op(B) is k x n, C is m x n. */
   transA: boolean;
@@ -120,6 +123,17 @@ export interface Backend {
     gx: FloatArray,
     p0?: number,
     p1?: number,
+  ): void;
+  /** out = act(g) · u elementwise: the gated MLP's activation in one pass (docs/memory.md). */
+  gatedActivation(act: GatedActivation, g: FloatArray, u: FloatArray, out: FloatArray): void;
+  /** gg = gy · u · act'(g) and gu = gy · act(g), each as the unfused unary and product kernels compute it. */
+  gatedActivationGrad(
+    act: GatedActivation,
+    g: FloatArray,
+    u: FloatArray,
+    gy: FloatArray,
+    gg: FloatArray,
+    gu: FloatArray,
   ): void;
   /** out[i] = cond[i] != 0 ? a[i] : b[i], each operand read through its own strides. */
   select(

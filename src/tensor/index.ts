@@ -1,8 +1,9 @@
-export { isGradEnabled, noGrad } from "./autograd.js";
+export { type GradFn, isGradEnabled, noGrad } from "./autograd.js";
 export { checkpoint } from "./grad-checkpoint.js";
 export * from "./create.js";
 export * from "./ops/attention.js";
 export * from "./ops/elementwise.js";
+export * from "./ops/gated-activation.js";
 export * from "./ops/linear.js";
 export * from "./ops/matmul.js";
 export * from "./ops/nn.js";
@@ -18,7 +19,6 @@ export {
   type HalfDType,
   type HalfStorage,
   formatShape,
-  type GradFn,
   type Storage,
   shapeSize,
   Tensor,

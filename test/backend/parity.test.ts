@@ -187,6 +187,16 @@ describe("native kernels agree with the TypeScript float64 reference", { skip },
     }
   });
 
+  it("the gated activation and its gradient", () => {
+    const b = native();
+    for (const n of [...SIZES, 40000])
+      for (const act of ["silu", "gelu", "gelu_tanh"] as const)
+        parity(b, [f64(n, -4, 4), f64(n), f64(n)], [n, n, n], (be, [g, u, gy], [out, gg, gu]) => {
+          be.gatedActivation(act, g, u, out);
+          be.gatedActivationGrad(act, g, u, gy, gg, gu);
+        });
+  });
+
   it("select and strided copies (permutes, slices, accumulation)", () => {
     const b = native();
     const shape = [3, 7, 5];

@@ -1,6 +1,7 @@
 import type { Backend } from "../backend.js";
 import { attention, attentionGrad } from "./attention.js";
 import { binary, copyStrided, select, unary, unaryGrad } from "./elementwise.js";
+import { gatedActivation, gatedActivationGrad } from "./gated.js";
 import { gemm } from "./gemm.js";
 import { gather, indexAdd, indexSelect, scatterAdd } from "./indexing.js";
 import { crossEntropy, crossEntropyGrad } from "./loss.js";
@@ -25,6 +26,8 @@ export const jsBackend: Backend = {
   binary,
   unary,
   unaryGrad,
+  gatedActivation,
+  gatedActivationGrad,
   select,
   copyStrided,
   reduceSum,

@@ -14,7 +14,10 @@ export function rope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   const dim = x.shape[x.ndim - 1];
   const heads = x.shape[x.ndim - 2];
   if (dim % 2 !== 0) throw new Error(`rope: the head size ${dim} must be even`);
-  const tableShape = x.shape.map((d, i) => (i === x.ndim - 2 ? 1 : d));
+  // No closure here may name x: V8 keeps the variables any closure of a scope names in one context
+  // that the backward rule shares, which would keep x alive until the backward (docs/memory.md).
+  const headsAxis = x.ndim - 2;
+  const tableShape = x.shape.map((d, i) => (i === headsAxis ? 1 : d));
   for (const [name, t] of [
     ["cos", cos],
     ["sin", sin],
