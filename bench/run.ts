@@ -3,6 +3,7 @@ import { arch, cpus } from "node:os";
 import { getBackend } from "../src/backend/index.js";
 import { coretypeWarning, gemmLabel, nativeInfo, setNativeThreads } from "../src/backend/native.js";
 import { countGemmFlops, medianMs, peakRssMb } from "./measure.js";
+import { type Clock, profileKernels } from "./profile.js";
 import { gemmGflops, gemmWorkload } from "./workloads/gemm.js";
 import { LLAMA_BENCH, llamaAdapterStep } from "./workloads/llama-adapter.js";
 import { mlpLoraStep } from "./workloads/mlp-lora.js";
@@ -26,12 +27,29 @@ const workloads: Workload[] = [
     tokens: LLAMA_BENCH.batch * LLAMA_BENCH.seq,
   })),
   // Published model shapes (docs/performance.md): several GB each and tens of seconds per step.
+  // Base weights in bf16 as the published checkpoints store them; -f32 upcasts them.
   ...(
     [
-      ["smollm2-135m-lora", { model: "smollm2-135m", batch: 4, seq: 512, gradCheckpoint: false }],
-      ["smollm2-135m-lora-ckpt", { model: "smollm2-135m", batch: 4, seq: 512, gradCheckpoint: true }],
-      ["smollm2-135m-lora-2048", { model: "smollm2-135m", batch: 1, seq: 2048, gradCheckpoint: true }],
-      ["qwen2.5-0.5b-lora", { model: "qwen2.5-0.5b", batch: 4, seq: 512, gradCheckpoint: true }],
+      [
+        "smollm2-135m-lora",
+        { model: "smollm2-135m", batch: 4, seq: 512, gradCheckpoint: false, weights: "bf16" },
+      ],
+      [
+        "smollm2-135m-lora-f32",
+        { model: "smollm2-135m", batch: 4, seq: 512, gradCheckpoint: false, weights: "f32" },
+      ],
+      [
+        "smollm2-135m-lora-ckpt",
+        { model: "smollm2-135m", batch: 4, seq: 512, gradCheckpoint: true, weights: "bf16" },
+      ],
+      [
+        "smollm2-135m-lora-2048",
+        { model: "smollm2-135m", batch: 1, seq: 2048, gradCheckpoint: true, weights: "bf16" },
+      ],
+      [
+        "qwen2.5-0.5b-lora",
+        { model: "qwen2.5-0.5b", batch: 4, seq: 512, gradCheckpoint: true, weights: "bf16" },
+      ],
     ] as [string, RealShapeRun][]
   ).map(([name, run]): Workload => ({
     name,
@@ -43,7 +61,15 @@ const workloads: Workload[] = [
   })),
 ];
 
-function parseArgs(argv: string[]): { json: boolean; only: Set<string> | null; threads: number | null } {
+interface Args {
+  json: boolean;
+  only: Set<string> | null;
+  threads: number | null;
+  /** Also time each backend kernel over the timed steps (docs/performance.md, "Where a step goes"). */
+  profile: Clock | null;
+}
+
+function parseArgs(argv: string[]): Args {
   const value = (flag: string): string | undefined => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -60,6 +86,7 @@ function parseArgs(argv: string[]): { json: boolean; only: Set<string> | null; t
     json: argv.includes("--json"),
     only: only ? new Set(only.split(",")) : null,
     threads: threads ? Number(threads) : null,
+    profile: argv.includes("--profile-cpu") ? "cpu" : argv.includes("--profile") ? "wall" : null,
   };
 }
 
@@ -78,7 +105,7 @@ function runEachInOwnProcess(names: string[], argv: string[]): void {
 
 function main(): void {
   const argv = process.argv.slice(2);
-  const { json, only, threads } = parseArgs(argv);
+  const { json, only, threads, profile } = parseArgs(argv);
   const selected = workloads.filter((w) => !only || only.has(w.name)).map((w) => w.name);
   if (selected.length > 1) {
     runEachInOwnProcess(selected, argv);
@@ -122,6 +149,9 @@ function main(): void {
         floor_ms: floorMs,
         time_over_floor: ms / floorMs,
       };
+      if (profile)
+        for (const [kernel, kernelMs] of Object.entries(profileKernels(step, w.steps, profile)))
+          figures[`ms ${kernel}`] = kernelMs;
     }
     const row = { workload: w.name, ...figures, peak_rss_mb: peakRssMb(), ...context };
     if (json) console.log(JSON.stringify(row));

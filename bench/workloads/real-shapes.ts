@@ -1,7 +1,8 @@
 import { getPeftModel } from "../../src/adapters/index.js";
 import { buildModel, type LlamaForCausalLM } from "../../src/models/index.js";
+import { Embedding, Linear } from "../../src/nn/index.js";
 import * as T from "../../src/tensor/index.js";
-import { Generator, noGrad } from "../../src/tensor/index.js";
+import { encodeHalf, Generator, noGrad, Tensor } from "../../src/tensor/index.js";
 import { AdamW, type Batch, nextTokenLoss } from "../../src/train/index.js";
 
 /** Published shapes (config.json of HuggingFaceTB/SmolLM2-135M and Qwen/Qwen2.5-0.5B). */
@@ -39,6 +40,29 @@ export interface RealShapeRun {
   batch: number;
   seq: number;
   gradCheckpoint: boolean;
+  /** The base weights' format: bf16 as in the published checkpoints (train keeps them so), or float32. */
+  weights: "bf16" | "f32";
+}
+
+/**
+ * Puts bfloat16 copies in place of the weight matrices of the Linear and Embedding layers, frozen:
+ * what `train` keeps of a bf16 checkpoint such as the published ones (docs/memory.md).
+ */
+function bf16Weights(model: LlamaForCausalLM): void {
+  const halves = new Map<Tensor, Tensor>();
+  for (const [, m] of model.namedModules()) {
+    const w = m instanceof Linear || m instanceof Embedding ? m.weight : null;
+    if (w && !halves.has(w))
+      halves.set(
+        w,
+        new Tensor(
+          Uint16Array.from(w.data, (v) => encodeHalf("bfloat16", v)),
+          w.shape,
+          "bfloat16",
+        ),
+      );
+  }
+  model.replaceTensors(halves);
 }
 
 /**
@@ -46,7 +70,13 @@ export interface RealShapeRun {
  * published shapes, built in memory (nothing downloaded): next-token loss (chunked, from the hidden
  * states, as the trainer computes it), backward, AdamW 1e-4.
  */
-export function realShapeStep({ model: name, batch, seq, gradCheckpoint }: RealShapeRun): () => void {
+export function realShapeStep({
+  model: name,
+  batch,
+  seq,
+  gradCheckpoint,
+  weights,
+}: RealShapeRun): () => void {
   const config = REAL_SHAPES[name];
   const model = buildModel({ ...config }) as LlamaForCausalLM;
   // buildModel draws torch's inits; the embedding (also the tied head) is scaled to std 0.02 as trained models have.
@@ -54,6 +84,7 @@ export function realShapeStep({ model: name, batch, seq, gradCheckpoint }: RealS
     const emb = model.getSubmodule("model.embed_tokens").param("weight")!.data;
     for (let i = 0; i < emb.length; i++) emb[i] *= 0.02;
   });
+  if (weights === "bf16") bf16Weights(model);
   model.gradientCheckpointing(gradCheckpoint);
   const peft = getPeftModel(model, { method: "lora", r: 8, alpha: 16, targetModules: ["q_proj", "v_proj"] });
   const opt = new AdamW(

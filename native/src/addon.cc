@@ -10,7 +10,9 @@
 
 #include "attention.h"
 #include "elementwise.h"
+#include "gated.h"
 #include "gemm.h"
+#include "rope.h"
 #include "rows.h"
 
 #ifdef __GLIBC__
@@ -117,6 +119,26 @@ Napi::Value UnaryGrad(const Napi::CallbackInfo& info) {
     using T = decltype(t);
     unaryGrad<T>((int)num(info, 0), (int64_t)x.length, ptr<T>(x), ptr<T>(y), ptr<T>(gy), ptr<T>(gx), dbl(info, 5),
                  dbl(info, 6));
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value GatedActivation(const Napi::CallbackInfo& info) {
+  View g = view(info[1], "g"), u = view(info[2], "u"), out = view(info[3], "out");
+  byFloat(info.Env(), g, [&](auto t) {
+    using T = decltype(t);
+    gatedActivation<T>((int)num(info, 0), (int64_t)g.length, ptr<T>(g), ptr<T>(u), ptr<T>(out));
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value GatedActivationGrad(const Napi::CallbackInfo& info) {
+  View g = view(info[1], "g"), u = view(info[2], "u"), gy = view(info[3], "gy");
+  View gg = view(info[4], "gg"), gu = view(info[5], "gu");
+  byFloat(info.Env(), g, [&](auto t) {
+    using T = decltype(t);
+    gatedActivationGrad<T>((int)num(info, 0), (int64_t)g.length, ptr<T>(g), ptr<T>(u), ptr<T>(gy), ptr<T>(gg),
+                           ptr<T>(gu));
   });
   return info.Env().Undefined();
 }
@@ -314,6 +336,15 @@ Napi::Value AttentionGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value Rope(const Napi::CallbackInfo& info) {
+  View x = view(info[0], "x"), cos = view(info[1], "cos"), sin = view(info[2], "sin"), out = view(info[6], "out");
+  byFloat(info.Env(), x, [&](auto t) {
+    using T = decltype(t);
+    rope<T>(ptr<T>(x), ptr<T>(cos), ptr<T>(sin), num(info, 3), num(info, 4), num(info, 5), ptr<T>(out), flag(info, 7));
+  });
+  return info.Env().Undefined();
+}
+
 Napi::Value RowNorm(const Napi::CallbackInfo& info) {
   View x = view(info[0], "x"), out = view(info[3], "out");
   byFloat(info.Env(), x, [&](auto t) {
@@ -407,6 +438,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("unaryGrad", Napi::Function::New(env, UnaryGrad));
+  exports.Set("gatedActivation", Napi::Function::New(env, GatedActivation));
+  exports.Set("gatedActivationGrad", Napi::Function::New(env, GatedActivationGrad));
   exports.Set("select", Napi::Function::New(env, Select));
   exports.Set("copyStrided", Napi::Function::New(env, CopyStrided));
   exports.Set("reduceSum", Napi::Function::New(env, ReduceSum));
@@ -425,6 +458,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("crossEntropyGrad", Napi::Function::New(env, CrossEntropyGrad));
   exports.Set("attention", Napi::Function::New(env, Attention));
   exports.Set("attentionGrad", Napi::Function::New(env, AttentionGrad));
+  exports.Set("rope", Napi::Function::New(env, Rope));
   exports.Set("rowNorm", Napi::Function::New(env, RowNorm));
   exports.Set("rowNormGrad", Napi::Function::New(env, RowNormGrad));
   exports.Set("adamw", Napi::Function::New(env, AdamW));

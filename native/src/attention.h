@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "attention_tile.h"
 #include "common.h"
 #include "fastmath.h"
 
@@ -31,64 +32,63 @@ inline void keyRange(const AttentionShape& s, int64_t pos, int64_t& from, int64_
   from = s.window > 0 ? std::max<int64_t>(0, pos - s.window + 1) : 0;
 }
 
-// One query block against one key block: which keys each row sees, the scores, and the packed keys.
+// The keys (or values) of one (batch, key/value head) transposed, [dim][tk rounded up to blocks],
+// packed a key block at a time when first needed and kept for the next query block or head that
+// reads the same one (the units of a thread mostly follow each other in that order).
 template <typename T>
-struct AttentionTile {
+struct TransposedKeys {
   const AttentionShape& s;
-  std::vector<T> kt;  // [dim][kAttnCols]: the key block transposed, zero past its end
-  std::vector<T> S;   // [kAttnRows][kAttnCols]
-  explicit AttentionTile(const AttentionShape& shape)
-      : s(shape), kt(shape.dim * kAttnCols), S(kAttnRows * kAttnCols) {}
+  int64_t ld, owner = -1;
+  std::vector<T> data;
+  std::vector<char> packed;  // per key block
+  explicit TransposedKeys(const AttentionShape& shape)
+      : s(shape),
+        ld((shape.tk + kAttnCols - 1) / kAttnCols * kAttnCols),
+        data(shape.dim * ld),
+        packed(ld / kAttnCols) {}
 
-  // Packs rows j0..j0+nc of a [tk, rowStride] matrix transposed into dst.
-  void pack(const T* rows, int64_t rowStride, int64_t j0, int64_t nc, T* dst) const {
-    for (int64_t c = 0; c < kAttnCols; c++)
-      for (int64_t d = 0; d < s.dim; d++) dst[d * kAttnCols + c] = c < nc ? rows[(j0 + c) * rowStride + d] : T(0);
-  }
-
-  // out[c] = Σ_d x[d]·packed[d][c] for every c of the block.
-  void rowTimesPacked(const T* x, const T* packed, T* out) const {
-    T acc[kAttnCols] = {};
-    for (int64_t d = 0; d < s.dim; d++) {
-      const T xd = x[d];
-      const T* p = packed + d * kAttnCols;
-#pragma omp simd
-      for (int64_t c = 0; c < kAttnCols; c++) acc[c] += xd * p[c];
+  // Columns j0.. (j0 a multiple of kAttnCols) of the transposed rows of the [tk, rowStride] matrix
+  // `rows`, which belong to `unit`; zero past tk.
+  const T* block(int64_t unit, const T* rows, int64_t rowStride, int64_t j0) {
+    if (unit != owner) {
+      owner = unit;
+      std::fill(packed.begin(), packed.end(), 0);
     }
-    for (int64_t c = 0; c < kAttnCols; c++) out[c] = acc[c];
-  }
-
-  // Scaled scores of query row q (at position pos of batch b) against keys j0..j0+nc; −∞ where hidden.
-  void scores(const T* q, int64_t b, int64_t pos, int64_t j0, int64_t nc, T* row) const {
-    rowTimesPacked(q, kt.data(), row);
-    int64_t from, to;
-    keyRange(s, pos, from, to);
-    const T ninf = -std::numeric_limits<T>::infinity();
-    const int32_t* mask = s.keyMask ? s.keyMask + b * s.tk : nullptr;
-    for (int64_t c = 0; c < kAttnCols; c++) {
-      const int64_t j = j0 + c;
-      const bool visible = c < nc && j >= from && j < to && (!mask || mask[j] != 0);
-      row[c] = visible ? row[c] * T(s.scale) : ninf;
+    T* dst = data.data() + j0;
+    if (!packed[j0 / kAttnCols]) {
+      packed[j0 / kAttnCols] = 1;
+      const int64_t nc = std::min(kAttnCols, s.tk - j0);
+      for (int64_t c = 0; c < kAttnCols; c++)
+        for (int64_t d = 0; d < s.dim; d++) dst[d * ld + c] = c < nc ? rows[(j0 + c) * rowStride + d] : T(0);
     }
+    return dst;
   }
 };
 
-// y[d] += Σ_i coef(i)·row(i)[d] over n rows, four rows per pass so y is loaded and stored a
-// quarter as often (these updates are bound by memory traffic, not arithmetic).
-template <typename T, typename Row, typename Coef>
-inline void accumulateRows(int64_t D, int64_t n, T* y, Row row, Coef coef) {
-  int64_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const T a0 = coef(i), a1 = coef(i + 1), a2 = coef(i + 2), a3 = coef(i + 3);
-    const T *x0 = row(i), *x1 = row(i + 1), *x2 = row(i + 2), *x3 = row(i + 3);
+// nr rows of scores (or of dO·vᵀ) against one key block: out[r][c] = Σ_d x_r[d]·packed[d][c] for
+// rows x_r of stride rowStride and every c of the block.
+template <typename T>
+void timesPacked(const TransposedKeys<T>& keys, const T* x, int64_t rowStride, int64_t nr, const T* packed, T* out) {
+  blockProduct(nr, kAttnCols, keys.s.dim, x, rowStride, int64_t(1), packed, keys.ld, out, kAttnCols, false);
+}
+
+// Scales the raw scores of the query at position pos (of batch b) against the key block at j0;
+// −∞ for the keys it may not see (outside its range or padding).
+template <typename T>
+void maskRow(const AttentionShape& s, int64_t b, int64_t pos, int64_t j0, T* row) {
+  int64_t from, to;
+  keyRange(s, pos, from, to);
+  const int64_t lo = std::clamp<int64_t>(from - j0, 0, kAttnCols);
+  const int64_t hi = std::clamp<int64_t>(to - j0, lo, kAttnCols);
+  const T ninf = -std::numeric_limits<T>::infinity(), scale = T(s.scale);
+  for (int64_t c = 0; c < lo; c++) row[c] = ninf;
 #pragma omp simd
-    for (int64_t d = 0; d < D; d++) y[d] += a0 * x0[d] + a1 * x1[d] + a2 * x2[d] + a3 * x3[d];
-  }
-  for (; i < n; i++) {
-    const T a = coef(i);
-    const T* x = row(i);
-#pragma omp simd
-    for (int64_t d = 0; d < D; d++) y[d] += a * x[d];
+  for (int64_t c = lo; c < hi; c++) row[c] *= scale;
+  for (int64_t c = hi; c < kAttnCols; c++) row[c] = ninf;
+  if (s.keyMask) {
+    const int32_t* mask = s.keyMask + b * s.tk + j0;
+    for (int64_t c = lo; c < hi; c++)
+      if (mask[c] == 0) row[c] = ninf;
   }
 }
 
@@ -114,16 +114,18 @@ void attentionForward(const AttentionShape& s, const T* q, const T* k, const T* 
   const int64_t qStride = s.heads * D, kvStride = s.kvHeads * D;
   const T ninf = -std::numeric_limits<T>::infinity();
   struct Scratch {
-    AttentionTile<T> tile;
-    std::vector<T> o, m, l;
+    TransposedKeys<T> kt;
+    std::vector<T> S, o, m, l;
   };
   attentionParallel(
       s.batch * s.heads * blocks,
-      [&] { return Scratch{AttentionTile<T>(s), std::vector<T>(kAttnRows * D), std::vector<T>(kAttnRows),
-                           std::vector<T>(kAttnRows)}; },
+      [&] {
+        return Scratch{TransposedKeys<T>(s), std::vector<T>(kAttnRows * kAttnCols), std::vector<T>(kAttnRows * D),
+                       std::vector<T>(kAttnRows), std::vector<T>(kAttnRows)};
+      },
       [&](Scratch& w, int64_t unit) {
         const int64_t b = unit / (s.heads * blocks), h = unit / blocks % s.heads, i0 = unit % blocks * kAttnRows;
-        const int64_t nr = std::min(kAttnRows, s.tq - i0), offset = s.tk - s.tq;
+        const int64_t nr = std::min(kAttnRows, s.tq - i0), offset = s.tk - s.tq, kvUnit = b * s.kvHeads + h / group;
         const T* qRows = q + (b * s.tq * s.heads + h) * D;
         const T* kRows = k + (b * s.tk * s.kvHeads + h / group) * D;
         const T* vRows = v + (b * s.tk * s.kvHeads + h / group) * D;
@@ -133,17 +135,25 @@ void attentionForward(const AttentionShape& s, const T* q, const T* k, const T* 
         int64_t from, to, unused;
         keyRange(s, offset + i0, from, unused);
         keyRange(s, offset + i0 + nr - 1, unused, to);
-        for (int64_t j0 = from; j0 < to; j0 += kAttnCols) {
+        for (int64_t j0 = from / kAttnCols * kAttnCols; j0 < to; j0 += kAttnCols) {
           const int64_t nc = std::min(kAttnCols, to - j0);
-          w.tile.pack(kRows, kvStride, j0, nc, w.tile.kt.data());
+          timesPacked(w.kt, qRows + i0 * qStride, qStride, nr, w.kt.block(kvUnit, kRows, kvStride, j0), w.S.data());
           for (int64_t r = 0; r < nr; r++) {
-            T* row = w.tile.S.data() + r * kAttnCols;
-            w.tile.scores(qRows + (i0 + r) * qStride, b, offset + i0 + r, j0, nc, row);
+            T* row = w.S.data() + r * kAttnCols;
+            maskRow(s, b, offset + i0 + r, j0, row);
             T mx = ninf;
-            // A NaN score wins both maxima, so the row comes out NaN instead of being dropped.
-            for (int64_t c = 0; c < kAttnCols; c++) mx = row[c] > mx || row[c] != row[c] ? row[c] : mx;
+            bool nan = false;  // a NaN score makes the row NaN instead of being dropped
+#pragma omp simd reduction(max : mx) reduction(| : nan)
+            for (int64_t c = 0; c < kAttnCols; c++) {
+              mx = row[c] > mx ? row[c] : mx;
+              nan |= row[c] != row[c];
+            }
+            if (nan) mx = std::numeric_limits<T>::quiet_NaN();
             const T mNew = mx > w.m[r] || mx != mx ? mx : w.m[r];
-            if (mNew == ninf) continue;  // nothing visible yet
+            if (mNew == ninf) {  // nothing visible yet: the row adds nothing to the P·V product
+              std::fill(row, row + kAttnCols, T(0));
+              continue;
+            }
             const T alpha = w.m[r] == ninf ? T(0) : expT(w.m[r] - mNew);
             T sum = 0;
 #pragma omp simd reduction(+ : sum)
@@ -154,12 +164,14 @@ void attentionForward(const AttentionShape& s, const T* q, const T* k, const T* 
             }
             T* o = w.o.data() + r * D;
             if (alpha != T(1))
+#pragma omp simd
               for (int64_t d = 0; d < D; d++) o[d] *= alpha;
-            accumulateRows(
-                D, nc, o, [&](int64_t c) { return vRows + (j0 + c) * kvStride; }, [&](int64_t c) { return row[c]; });
             w.l[r] = w.l[r] * alpha + sum;
             w.m[r] = mNew;
           }
+          // O += P·V over the block's keys (rows of V read in place).
+          blockProduct(nr, D, nc, w.S.data(), kAttnCols, int64_t(1), vRows + j0 * kvStride, kvStride, w.o.data(), D,
+                       true);
         }
         for (int64_t r = 0; r < nr; r++) {
           T* dst = out + ((b * s.tq + i0 + r) * s.heads + h) * D;
@@ -170,31 +182,52 @@ void attentionForward(const AttentionShape& s, const T* q, const T* k, const T* 
       });
 }
 
-// One thread owns a (batch, key/value head) pair: its dk and dv rows, and the dq rows of the query
-// heads that read it, so no two threads write the same memory.
+// A unit of work is a (batch, key/value head) pair, or, when there are too few pairs to keep every
+// thread busy, a range of its key blocks. A unit owns the dk and dv rows of its keys; a whole pair
+// also owns the dq rows of the query heads that read it, while a key range adds its part of those
+// into a copy of dq private to its thread, and the copies are summed at the end. So no two threads
+// write the same memory.
 template <typename T>
 void attentionBackward(const AttentionShape& s, const T* q, const T* k, const T* v, const T* out, const T* lse,
                        const T* dOut, T* dq, T* dk, T* dv) {
-  const int64_t D = s.dim, group = s.heads / s.kvHeads, blocks = (s.tq + kAttnRows - 1) / kAttnRows;
+  const int64_t D = s.dim, group = s.heads / s.kvHeads;
   const int64_t qStride = s.heads * D, kvStride = s.kvHeads * D, offset = s.tk - s.tq;
+  const int64_t pairs = s.batch * s.kvHeads, keyBlocks = (s.tk + kAttnCols - 1) / kAttnCols;
+  const int64_t qSize = s.batch * s.tq * qStride;
+  int threads = 1;
+#ifdef _OPENMP
+  threads = omp_get_max_threads();
+#endif
+  const int64_t wanted = 4 * threads;  // units per thread enough to even out causal rows of unequal length
+  const int64_t ranges = pairs >= wanted ? 1 : std::max<int64_t>(1, std::min(keyBlocks, (wanted + pairs - 1) / pairs));
+  std::vector<T> dqCopies(ranges > 1 ? threads * qSize : 0);
   const T ninf = -std::numeric_limits<T>::infinity();
   struct Scratch {
-    AttentionTile<T> tile;
-    std::vector<T> vt, dP, dqAcc, rowD;
+    TransposedKeys<T> kt, vt;
+    std::vector<T> P, dS, dqAcc, rowD;
   };
   attentionParallel(
-      s.batch * s.kvHeads,
+      pairs * ranges,
       [&] {
-        return Scratch{AttentionTile<T>(s), std::vector<T>(D * kAttnCols), std::vector<T>(kAttnRows * kAttnCols),
-                       std::vector<T>(kAttnRows * D), std::vector<T>(kAttnRows)};
+        return Scratch{TransposedKeys<T>(s), TransposedKeys<T>(s), std::vector<T>(kAttnRows * kAttnCols),
+                       std::vector<T>(kAttnRows * kAttnCols), std::vector<T>(kAttnRows * D),
+                       std::vector<T>(kAttnRows)};
       },
       [&](Scratch& w, int64_t unit) {
-        const int64_t b = unit / s.kvHeads, kvh = unit % s.kvHeads;
+        const int64_t pair = unit / ranges, range = unit % ranges, b = pair / s.kvHeads, kvh = pair % s.kvHeads;
+        // This unit's keys [keyFrom, keyTo), whole blocks.
+        const int64_t keyFrom = keyBlocks * range / ranges * kAttnCols;
+        const int64_t keyTo = std::min(s.tk, keyBlocks * (range + 1) / ranges * kAttnCols);
+        int thread = 0;
+#ifdef _OPENMP
+        thread = omp_get_thread_num();
+#endif
+        T* dqOut = ranges > 1 ? dqCopies.data() + thread * qSize : dq;
         const T* kRows = k + (b * s.tk * s.kvHeads + kvh) * D;
         const T* vRows = v + (b * s.tk * s.kvHeads + kvh) * D;
         T* dkRows = dk + (b * s.tk * s.kvHeads + kvh) * D;
         T* dvRows = dv + (b * s.tk * s.kvHeads + kvh) * D;
-        for (int64_t j = 0; j < s.tk; j++) {
+        for (int64_t j = keyFrom; j < keyTo; j++) {
           std::fill(dkRows + j * kvStride, dkRows + j * kvStride + D, T(0));
           std::fill(dvRows + j * kvStride, dvRows + j * kvStride + D, T(0));
         }
@@ -203,33 +236,37 @@ void attentionBackward(const AttentionShape& s, const T* q, const T* k, const T*
           const T* L = lse + (b * s.heads + h) * s.tq;
           for (int64_t i0 = 0; i0 < s.tq; i0 += kAttnRows) {
             const int64_t nr = std::min(kAttnRows, s.tq - i0);
+            int64_t from, to, unused;
+            keyRange(s, offset + i0, from, unused);
+            keyRange(s, offset + i0 + nr - 1, unused, to);
+            from = std::max(from, keyFrom);
+            to = std::min(to, keyTo);
+            if (ranges > 1 && from >= to) continue;  // a whole pair writes every dq row, even those seeing no key
+            const T* qBlock = q + rowBase + i0 * qStride;
+            const T* gBlock = dOut + rowBase + i0 * qStride;
             for (int64_t r = 0; r < nr; r++) {
               const T* o = out + rowBase + (i0 + r) * qStride;
-              const T* g = dOut + rowBase + (i0 + r) * qStride;
+              const T* g = gBlock + r * qStride;
               T acc = 0;
+#pragma omp simd reduction(+ : acc)
               for (int64_t d = 0; d < D; d++) acc += g[d] * o[d];
               w.rowD[r] = acc;
             }
             std::fill(w.dqAcc.begin(), w.dqAcc.end(), T(0));
-            int64_t from, to, unused;
-            keyRange(s, offset + i0, from, unused);
-            keyRange(s, offset + i0 + nr - 1, unused, to);
-            for (int64_t j0 = from; j0 < to; j0 += kAttnCols) {
+            for (int64_t j0 = from / kAttnCols * kAttnCols; j0 < to; j0 += kAttnCols) {
               const int64_t nc = std::min(kAttnCols, to - j0);
-              w.tile.pack(kRows, kvStride, j0, nc, w.tile.kt.data());
-              w.tile.pack(vRows, kvStride, j0, nc, w.vt.data());
+              timesPacked(w.kt, qBlock, qStride, nr, w.kt.block(unit, kRows, kvStride, j0), w.P.data());  // scores
+              timesPacked(w.vt, gBlock, qStride, nr, w.vt.block(unit, vRows, kvStride, j0), w.dS.data());  // dO·vᵀ
               for (int64_t r = 0; r < nr; r++) {
-                T* P = w.tile.S.data() + r * kAttnCols;
-                T* dS = w.dP.data() + r * kAttnCols;
+                T* P = w.P.data() + r * kAttnCols;
+                T* dS = w.dS.data() + r * kAttnCols;
                 const T Lr = L[i0 + r];
                 if (Lr == ninf) {  // a query that sees no key has no gradient
                   std::fill(P, P + kAttnCols, T(0));
                   std::fill(dS, dS + kAttnCols, T(0));
                   continue;
                 }
-                const int64_t row = rowBase + (i0 + r) * qStride;
-                w.tile.scores(q + row, b, offset + i0 + r, j0, nc, P);
-                w.tile.rowTimesPacked(dOut + row, w.vt.data(), dS);
+                maskRow(s, b, offset + i0 + r, j0, P);
                 const T Dr = w.rowD[r], scale = T(s.scale);
 #pragma omp simd
                 for (int64_t c = 0; c < kAttnCols; c++) {
@@ -238,27 +275,35 @@ void attentionBackward(const AttentionShape& s, const T* q, const T* k, const T*
                   dS[c] = p * (dS[c] - Dr) * scale;
                 }
               }
-              const T* qBlock = q + rowBase + i0 * qStride;
-              const T* gBlock = dOut + rowBase + i0 * qStride;
-              for (int64_t c = 0; c < nc; c++) {
-                // dv_j += Σ_r P[r][j]·dO_r and dk_j += Σ_r dS[r][j]·q_r
-                accumulateRows(
-                    D, nr, dvRows + (j0 + c) * kvStride, [&](int64_t r) { return gBlock + r * qStride; },
-                    [&](int64_t r) { return w.tile.S[r * kAttnCols + c]; });
-                accumulateRows(
-                    D, nr, dkRows + (j0 + c) * kvStride, [&](int64_t r) { return qBlock + r * qStride; },
-                    [&](int64_t r) { return w.dP[r * kAttnCols + c]; });
-              }
-              for (int64_t r = 0; r < nr; r++)  // dq_r += Σ_j dS[r][j]·k_j
-                accumulateRows(
-                    D, nc, w.dqAcc.data() + r * D, [&](int64_t c) { return kRows + (j0 + c) * kvStride; },
-                    [&](int64_t c) { return w.dP[r * kAttnCols + c]; });
+              // dv_j += Σ_r P[r][j]·dO_r and dk_j += Σ_r dS[r][j]·q_r (Pᵀ and dSᵀ read through strides),
+              // dq_r += Σ_j dS[r][j]·k_j.
+              blockProduct(nc, D, nr, w.P.data(), int64_t(1), kAttnCols, gBlock, qStride, dvRows + j0 * kvStride,
+                           kvStride, true);
+              blockProduct(nc, D, nr, w.dS.data(), int64_t(1), kAttnCols, qBlock, qStride, dkRows + j0 * kvStride,
+                           kvStride, true);
+              blockProduct(nr, D, nc, w.dS.data(), kAttnCols, int64_t(1), kRows + j0 * kvStride, kvStride,
+                           w.dqAcc.data(), D, true);
             }
-            for (int64_t r = 0; r < nr; r++)
-              std::copy(w.dqAcc.data() + r * D, w.dqAcc.data() + (r + 1) * D, dq + rowBase + (i0 + r) * qStride);
+            for (int64_t r = 0; r < nr; r++) {
+              const T* acc = w.dqAcc.data() + r * D;
+              T* dst = dqOut + rowBase + (i0 + r) * qStride;
+              if (ranges > 1)
+                for (int64_t d = 0; d < D; d++) dst[d] += acc[d];
+              else
+                std::copy(acc, acc + D, dst);
+            }
           }
         }
       });
+  if (ranges > 1)
+    parallelFor((qSize + 8191) / 8192, 8192 * threads, [&](int64_t c) {
+      const int64_t end = std::min(qSize, (c + 1) * 8192);
+      for (int64_t i = c * 8192; i < end; i++) {
+        T sum = 0;
+        for (int t = 0; t < threads; t++) sum += dqCopies[t * qSize + i];
+        dq[i] = sum;
+      }
+    });
 }
 
 }  // namespace morelora

@@ -72,6 +72,31 @@ constexpr double kSqrt2OverPi = 0.79788456080286535588;
 constexpr double kInvSqrt2Pi = 0.39894228040143267794;
 constexpr double kGeluC = 0.044715;
 
+// The activations of gated MLPs and their gradients gx = g·f'(v), shared by the unary kernels and
+// the fused gated activation (gated.h), so both compute the very same values.
+template <typename T>
+inline T siluOf(T v) { return v * sigmoidOf(v); }
+template <typename T>
+inline T siluGrad(T v, T g) {
+  T s = sigmoidOf(v);
+  return g * s * (1 + v * (1 - s));
+}
+template <typename T>
+inline T geluOf(T v) { return T(0.5) * v * (T(1) + erfT(v * T(kSqrtHalf))); }
+template <typename T>
+inline T geluGrad(T v, T g) {
+  T cdf = T(0.5) * (T(1) + erfT(v * T(kSqrtHalf)));
+  return g * (cdf + v * T(kInvSqrt2Pi) * expT(T(-0.5) * v * v));
+}
+template <typename T>
+inline T geluTanhOf(T v) { return T(0.5) * v * (T(1) + tanhT(T(kSqrt2OverPi) * (v + T(kGeluC) * v * v * v))); }
+template <typename T>
+inline T geluTanhGrad(T v, T g) {
+  T t = tanhT(T(kSqrt2OverPi) * (v + T(kGeluC) * v * v * v));
+  T dt = (T(1) - t * t) * T(kSqrt2OverPi) * (T(1) + T(3 * kGeluC) * v * v);
+  return g * (T(0.5) * (T(1) + t) + T(0.5) * v * dt);
+}
+
 // The loops run in helpers with restrict-qualified locals: inside an OpenMP region GCC does not
 // vectorize loops over captured pointers.
 template <typename T, typename F>
@@ -96,11 +121,9 @@ void unary(int op, int64_t n, const T* x, T* out, double p0, double p1) {
     case kTanh: return map1(n, x, out, [](T v) { return tanhT(v); });
     case kSigmoid: return map1(n, x, out, [](T v) { return sigmoidOf(v); });
     case kRelu: return map1(n, x, out, [](T v) { return std::isnan(v) ? v : std::max(v, T(0)); });
-    case kGelu: return map1(n, x, out, [](T v) { return T(0.5) * v * (T(1) + erfT(v * T(kSqrtHalf))); });
-    case kGeluTanh:
-      return map1(n, x, out,
-                  [](T v) { return T(0.5) * v * (T(1) + tanhT(T(kSqrt2OverPi) * (v + T(kGeluC) * v * v * v))); });
-    case kSilu: return map1(n, x, out, [](T v) { return v * sigmoidOf(v); });
+    case kGelu: return map1(n, x, out, [](T v) { return geluOf(v); });
+    case kGeluTanh: return map1(n, x, out, [](T v) { return geluTanhOf(v); });
+    case kSilu: return map1(n, x, out, [](T v) { return siluOf(v); });
     case kAddScalar: return map1(n, x, out, [=](T v) { return v + q0; });
     case kMulScalar: return map1(n, x, out, [=](T v) { return v * q0; });
     case kPowScalar: return map1(n, x, out, [=](T v) { return (T)std::pow(v, q0); });
@@ -132,22 +155,9 @@ void unaryGrad(int op, int64_t n, const T* x, const T* y, const T* gy, T* gx, do
     case kTanh: return map3(n, x, y, gy, gx, [](T, T o, T g) { return g * (1 - o * o); });
     case kSigmoid: return map3(n, x, y, gy, gx, [](T, T o, T g) { return g * o * (1 - o); });
     case kRelu: return map3(n, x, y, gy, gx, [](T v, T, T g) { return v > 0 ? g : T(0); });
-    case kGelu:
-      return map3(n, x, y, gy, gx, [](T v, T, T g) {
-        T cdf = T(0.5) * (T(1) + erfT(v * T(kSqrtHalf)));
-        return g * (cdf + v * T(kInvSqrt2Pi) * expT(T(-0.5) * v * v));
-      });
-    case kGeluTanh:
-      return map3(n, x, y, gy, gx, [](T v, T, T g) {
-        T t = tanhT(T(kSqrt2OverPi) * (v + T(kGeluC) * v * v * v));
-        T dt = (T(1) - t * t) * T(kSqrt2OverPi) * (T(1) + T(3 * kGeluC) * v * v);
-        return g * (T(0.5) * (T(1) + t) + T(0.5) * v * dt);
-      });
-    case kSilu:
-      return map3(n, x, y, gy, gx, [](T v, T, T g) {
-        T s = sigmoidOf(v);
-        return g * s * (1 + v * (1 - s));
-      });
+    case kGelu: return map3(n, x, y, gy, gx, [](T v, T, T g) { return geluGrad(v, g); });
+    case kGeluTanh: return map3(n, x, y, gy, gx, [](T v, T, T g) { return geluTanhGrad(v, g); });
+    case kSilu: return map3(n, x, y, gy, gx, [](T v, T, T g) { return siluGrad(v, g); });
     case kAddScalar: return map3(n, x, y, gy, gx, [](T, T, T g) { return g; });
     case kMulScalar: return map3(n, x, y, gy, gx, [=](T, T, T g) { return g * q0; });
     case kPowScalar:

@@ -101,24 +101,43 @@ void scatterAdd(const T* src, int64_t outer, int64_t dstLen, int64_t inner, int6
       }
 }
 
+// Rows are summed in chunks of this many elements across vector lanes, the chunks in double.
+constexpr int64_t kSumChunk = 512;
+
+// The largest entry of a row (NaNs are passed over, as std::max does).
+template <typename T>
+T rowMax(const T* x, int64_t n) {
+  T mx = -std::numeric_limits<T>::infinity();
+#pragma omp simd reduction(max : mx)
+  for (int64_t j = 0; j < n; j++) mx = x[j] > mx ? x[j] : mx;
+  return mx;
+}
+
 template <typename T>
 void softmax(const T* x, int64_t rows, int64_t cols, T* out, bool log) {
   parallelFor(rows, cols * 4, [&](int64_t r) {
     const T* xr = x + r * cols;
     T* o = out + r * cols;
-    T mx = -std::numeric_limits<T>::infinity();
-    for (int64_t j = 0; j < cols; j++) mx = std::max(mx, xr[j]);
+    const T mx = rowMax(xr, cols);
     // exp once per element into the output (expT is the vectorized one for float), then scale.
     double s = 0;
-    for (int64_t j = 0; j < cols; j++) {
-      o[j] = expT((T)(xr[j] - mx));
-      s += o[j];
+    for (int64_t j0 = 0; j0 < cols; j0 += kSumChunk) {
+      const int64_t j1 = std::min(cols, j0 + kSumChunk);
+      T cs = 0;
+#pragma omp simd reduction(+ : cs)
+      for (int64_t j = j0; j < j1; j++) {
+        o[j] = expT((T)(xr[j] - mx));
+        cs += o[j];
+      }
+      s += cs;
     }
     if (log) {
       T lse = (T)(mx + std::log(s));
+#pragma omp simd
       for (int64_t j = 0; j < cols; j++) o[j] = xr[j] - lse;
     } else {
       T inv = (T)(1 / s);
+#pragma omp simd
       for (int64_t j = 0; j < cols; j++) o[j] *= inv;
     }
   });
@@ -216,11 +235,18 @@ void rmsNorm(const T* x, const T* w, int64_t rows, int64_t cols, double eps, T* 
   parallelFor(rows, cols * 2, [&](int64_t r) {
     const T* xr = x + r * cols;
     double ss = 0;
+#pragma omp simd reduction(+ : ss)
     for (int64_t j = 0; j < cols; j++) ss += (double)xr[j] * xr[j];
     double rs = 1 / std::sqrt(ss / cols + eps);
     rstd[r] = (T)rs;
     T* o = out + r * cols;
-    for (int64_t j = 0; j < cols; j++) o[j] = (T)(w ? xr[j] * rs * w[j] : xr[j] * rs);
+    if (w) {
+#pragma omp simd
+      for (int64_t j = 0; j < cols; j++) o[j] = (T)(xr[j] * rs * w[j]);
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < cols; j++) o[j] = (T)(xr[j] * rs);
+    }
   });
 }
 
@@ -256,12 +282,19 @@ void crossEntropy(const T* logits, const int32_t* targets, int64_t rows, int64_t
   }
   parallelFor(rows, cols * 3, [&](int64_t r) {
     const T* x = logits + r * cols;
-    T mx = -std::numeric_limits<T>::infinity();
-    for (int64_t j = 0; j < cols; j++) mx = std::max(mx, x[j]);
+    const T mx = rowMax(x, cols);
     double s = 0, sumX = 0;
-    for (int64_t j = 0; j < cols; j++) {
-      s += expT((T)(x[j] - mx));
-      sumX += x[j];
+    // Vector lanes sum chunks of kSumChunk, and the chunks add up in double.
+    for (int64_t j0 = 0; j0 < cols; j0 += kSumChunk) {
+      const int64_t j1 = std::min(cols, j0 + kSumChunk);
+      T cs = 0, cx = 0;
+#pragma omp simd reduction(+ : cs, cx)
+      for (int64_t j = j0; j < j1; j++) {
+        cs += expT((T)(x[j] - mx));
+        cx += x[j];
+      }
+      s += cs;
+      sumX += cx;
     }
     double l = mx + std::log(s);
     lse[r] = (T)l;
@@ -283,6 +316,7 @@ void crossEntropyGrad(const T* logits, const int32_t* targets, const T* lse, con
       return;
     }
     const T g = (T)gLoss[r], l = lse[r], u = (T)uniform;
+#pragma omp simd
     for (int64_t j = 0; j < cols; j++) o[j] = g * (expT((T)(x[j] - l)) - u);
     o[t] -= (T)(g * (1 - smoothing));
   });

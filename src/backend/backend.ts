@@ -30,6 +30,9 @@ export type UnaryOp =
   /** min(max(x, p0), p1) */
   | "clamp";
 
+/** The activations a gated MLP's fused kernel takes: out = act(g) · u. */
+export type GatedActivation = "silu" | "gelu" | "gelu_tanh";
+
 export interface GemmArgs {
   /** C[b] = alpha * op(A[b]) @ op(B[b]) + beta * C[b], op(A) is m x k, op(B) is k x n, C is m x n. */
   transA: boolean;
@@ -120,6 +123,17 @@ export interface Backend {
     gx: FloatArray,
     p0?: number,
     p1?: number,
+  ): void;
+  /** out = act(g) · u elementwise: the gated MLP's activation in one pass (docs/memory.md). */
+  gatedActivation(act: GatedActivation, g: FloatArray, u: FloatArray, out: FloatArray): void;
+  /** gg = gy · u · act'(g) and gu = gy · act(g), each as the unfused unary and product kernels compute it. */
+  gatedActivationGrad(
+    act: GatedActivation,
+    g: FloatArray,
+    u: FloatArray,
+    gy: FloatArray,
+    gg: FloatArray,
+    gu: FloatArray,
   ): void;
   /** out[i] = cond[i] != 0 ? a[i] : b[i], each operand read through its own strides. */
   select(
@@ -280,6 +294,23 @@ export interface Backend {
    * D = rowsum(dOut∘out), dS = P∘(dP − D)): overwrites dq, dk, dv, shaped as q, k, v.
    */
   attentionGrad(args: AttentionArgs, dOut: FloatArray, dq: FloatArray, dk: FloatArray, dv: FloatArray): void;
+
+  /**
+   * Rotary position embedding (HF's rotate_half layout): x and out are [rows, heads, dim], cos and
+   * sin [rows, dim]; with x = [x1, x2] and the tables [c1, c2], [s1, s2] split in halves of each head,
+   * out = [x1·c1 − x2·s1, x2·c2 + x1·s2]. With transpose, the transposed map (the backward):
+   * out = [x1·c1 + x2·s2, x2·c2 − x1·s1]. dim is even.
+   */
+  rope(
+    x: FloatArray,
+    cos: FloatArray,
+    sin: FloatArray,
+    rows: number,
+    heads: number,
+    dim: number,
+    out: FloatArray,
+    transpose: boolean,
+  ): void;
 
   /** L2 norm of each row of a [rows, cols] matrix. */
   rowNorm(x: FloatArray, rows: number, cols: number, out: FloatArray): void;

@@ -7,6 +7,7 @@ export type {
   Backend,
   BinaryOp,
   FloatArray,
+  GatedActivation,
   GemmArgs,
   UnaryOp,
 } from "./backend.js";

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import type { AttentionArgs, Backend, BinaryOp, FloatArray, UnaryOp } from "./backend.js";
+import type { AttentionArgs, Backend, BinaryOp, FloatArray, GatedActivation, UnaryOp } from "./backend.js";
 import { registerBackend, setUnavailableNote } from "./index.js";
 
 /** The op codes of native/src/elementwise.h, in the order of its enums. */
@@ -139,6 +139,9 @@ function wrap(addon: Addon): Backend {
     binary: (op, x, xs, y, ys, out, shape) => a.binary(binaryCode.get(op), x, xs, y, ys, out, shape),
     unary: (op, x, out, p0 = 0, p1 = 0) => a.unary(unaryCode.get(op), x, out, p0, p1),
     unaryGrad: (op, x, y, gy, gx, p0 = 0, p1 = 0) => a.unaryGrad(unaryCode.get(op), x, y, gy, gx, p0, p1),
+    gatedActivation: (act: GatedActivation, g, u, out) => a.gatedActivation(unaryCode.get(act), g, u, out),
+    gatedActivationGrad: (act: GatedActivation, g, u, gy, gg, gu) =>
+      a.gatedActivationGrad(unaryCode.get(act), g, u, gy, gg, gu),
     select: a.select,
     copyStrided: a.copyStrided,
     reduceSum: a.reduceSum,
@@ -157,6 +160,7 @@ function wrap(addon: Addon): Backend {
     crossEntropyGrad: a.crossEntropyGrad,
     attention: (t) => a.attention(...attentionArgs(t)),
     attentionGrad: (t, dOut, dq, dk, dv) => a.attentionGrad(...attentionArgs(t), dOut, dq, dk, dv),
+    rope: a.rope,
     rowNorm: a.rowNorm,
     rowNormGrad: a.rowNormGrad,
     adamw: (p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, o) =>

@@ -191,7 +191,8 @@ export function registerCompare(program: Command): void {
                 ? "exact-match"
                 : "loss",
             head: classification ? ((o.modulesToSave as string[] | undefined) ?? ["score"]) : [],
-            job: { ...data, testFile: (o.test as string | undefined) ?? null },
+            // splitSeed: one held-out split for every seed, recorded in the cells' settings.
+            job: { ...data, splitSeed: 0, testFile: (o.test as string | undefined) ?? null },
           },
         ];
       }

@@ -23,10 +23,24 @@ export function writeError(path: string, e: unknown): Error {
   return new Error(`${path}: could not write (${why}); files written before are unchanged`);
 }
 
+/** Flushes a folder's entries, since a rename survives a power loss only once its folder is flushed. */
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch {
+    // Windows can neither open nor flush a folder; its renames are flushed by the file system.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /**
  * Writes a file so that readers see either the old content or the new, never a torn one:
  * `fill` writes the bytes to a temporary file in the same folder, which is flushed and then
- * renamed over the target; large files stream through `write` without being held whole.
+ * renamed over the target, and the folder is flushed so the rename lasts; large files stream
+ * through `write` without being held whole.
  * A failure (disk full, folder removed) leaves the old file as it was and names the target.
  */
 export function writeFileAtomicWith(path: string, fill: (write: (bytes: Uint8Array) => void) => void): void {
@@ -43,6 +57,7 @@ export function writeFileAtomicWith(path: string, fill: (write: (bytes: Uint8Arr
     closeSync(out);
     fd = undefined;
     renameSync(tmp, path);
+    syncDir(dirname(path));
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
@@ -97,9 +112,11 @@ export function writeDirAtomic(dir: string, write: (tmp: string) => void): void 
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
+  syncDir(tmp);
   rmSync(old, { recursive: true, force: true });
   if (existsSync(dir)) renameSync(dir, old);
   crashPoint("dir-swap");
   renameSync(tmp, dir);
+  syncDir(dirname(dir));
   rmSync(old, { recursive: true, force: true });
 }

@@ -1,7 +1,7 @@
 import {
-  type ActivationFn,
-  activationByName,
   Embedding,
+  type GatedActivationFn,
+  gatedActivationByName,
   type Layer,
   LayerStack,
   Linear,
@@ -13,7 +13,7 @@ import type { DType, Tensor } from "../tensor/index.js";
 import { type CausalLM, type DecoderInput, KvCache, positionIds } from "./causal-lm.js";
 import type { ConfigReader } from "./hf-config.js";
 import { PretrainedModel } from "./pretrained.js";
-import { applyRope, inverseFrequencies, type RopeConfig, ropeConfigFrom, ropeTables } from "./rope.js";
+import { inverseFrequencies, type RopeConfig, ropeConfigFrom, ropeTables } from "./rope.js";
 
 /** LlamaForCausalLM and its relatives: Qwen2 (q/k/v biases, sliding window on some layers) and Mistral (sliding window). */
 export interface LlamaConfig {
@@ -123,7 +123,7 @@ class LlamaAttention extends Module<{ q_proj: Layer; k_proj: Layer; v_proj: Laye
     const { numHeads: h, numKvHeads: kv, headDim: hd } = this.c;
     const [b, t] = x.shape;
     const rotated = (name: "q_proj" | "k_proj", heads: number): Tensor =>
-      T.reshape(applyRope(T.reshape(this.child(name).forward(x), [b, t, heads, hd]), cos, sin), [
+      T.reshape(T.rope(T.reshape(this.child(name).forward(x), [b, t, heads, hd]), cos, sin), [
         b,
         t,
         heads * hd,
@@ -144,11 +144,11 @@ class LlamaAttention extends Module<{ q_proj: Layer; k_proj: Layer; v_proj: Laye
 }
 
 class LlamaMlp extends Module<{ gate_proj: Layer; up_proj: Layer; down_proj: Layer }> {
-  private readonly act: ActivationFn;
+  private readonly gated: GatedActivationFn;
 
   constructor(c: LlamaConfig, dtype: DType) {
     super();
-    this.act = activationByName(c.hiddenAct)!;
+    this.gated = gatedActivationByName(c.hiddenAct)!;
     const opts = { bias: c.mlpBias, dtype };
     this.registerModule("gate_proj", new Linear(c.hiddenSize, c.intermediateSize, opts));
     this.registerModule("up_proj", new Linear(c.hiddenSize, c.intermediateSize, opts));
@@ -156,8 +156,8 @@ class LlamaMlp extends Module<{ gate_proj: Layer; up_proj: Layer; down_proj: Lay
   }
 
   forward(x: Tensor): Tensor {
-    const gate = this.act(this.child("gate_proj").forward(x));
-    return this.child("down_proj").forward(T.mul(gate, this.child("up_proj").forward(x)));
+    const gate = this.child("gate_proj").forward(x);
+    return this.child("down_proj").forward(this.gated(gate, this.child("up_proj").forward(x)));
   }
 }
 

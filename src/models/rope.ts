@@ -92,10 +92,3 @@ export function ropeTables(
   }
   return { cos, sin };
 }
-
-/** x·cos + rotate_half(x)·sin, rotate_half(x) = [−x2, x1] over the halves of the last axis. */
-export function applyRope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
-  const half = x.shape[x.ndim - 1] / 2;
-  const rotated = T.concat([T.neg(T.slice(x, -1, half)), T.slice(x, -1, 0, half)], -1);
-  return T.add(T.mul(x, cos), T.mul(rotated, sin));
-}

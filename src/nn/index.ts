@@ -1,4 +1,10 @@
-export { type ActivationFn, activationByName, activationNames } from "./activations.js";
+export {
+  type ActivationFn,
+  activationByName,
+  activationNames,
+  type GatedActivationFn,
+  gatedActivationByName,
+} from "./activations.js";
 export * as init from "./init.js";
 export { Conv1D, Dropout, Embedding, LayerNorm, type LayerOptions, Linear, RMSNorm } from "./layers.js";
 export { LayerStack } from "./layer-stack.js";

@@ -1,5 +1,5 @@
 import { getBackend } from "../backend/index.js";
-import type { GradFn, Tensor } from "./tensor.js";
+import type { Tensor } from "./tensor.js";
 
 let gradEnabled = true;
 
@@ -29,50 +29,82 @@ export function withGrad<T>(fn: () => T): T {
   }
 }
 
-/** Attaches the op's backward rule to out when any input is tracked; returns out. */
+/** Gradients for each input, given the gradient of the output; null where an input gets none. */
+export type BackwardRule = (grad: Tensor) => readonly (Tensor | null)[];
+
+/**
+ * Where the gradient of one op input goes: the record of the op that computed it, the input itself
+ * when it is a leaf that requires grad, or nowhere (null) for an input that requires none.
+ */
+export type Edge = GradFn | Tensor | null;
+
+function releasedRule(): never {
+  throw new Error(
+    "backward() through a graph a second time: its buffers were released after the first backward",
+  );
+}
+
+/**
+ * The autograd record of the op that produced a tensor. It links to its inputs' records, not to
+ * the input tensors, so the graph does not keep their data alive: an op keeps only what its
+ * backward rule captures, which is what that rule reads (docs/memory.md, "What a step keeps").
+ */
+export class GradFn {
+  constructor(
+    readonly name: string,
+    public edges: readonly Edge[],
+    public backward: BackwardRule,
+  ) {}
+
+  /** Drops the rule and what it captured, once the backward has run it. */
+  release(): void {
+    this.edges = [];
+    this.backward = releasedRule;
+  }
+}
+
+function edgeOf(t: Tensor): Edge {
+  return t.requiresGrad ? (t.gradFn ?? t) : null;
+}
+
+/**
+ * Attaches the op's backward rule to out when any input is tracked; returns out. The rule must
+ * capture only what it reads: each input it captures stays alive until the backward has run it.
+ */
 export function record(
   out: Tensor,
   name: string,
   inputs: readonly Tensor[],
-  backwardRule: GradFn["backward"],
+  backwardRule: BackwardRule,
 ): Tensor {
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
-    out.gradFn = { name, inputs, backward: backwardRule };
+    out.gradFn = new GradFn(name, inputs.map(edgeOf), backwardRule);
   }
   return out;
 }
 
-const released: GradFn = {
-  name: "released",
-  inputs: [],
-  backward: () => {
-    throw new Error(
-      "backward() through a graph a second time: its buffers were released after the first backward",
-    );
-  },
-};
+type Node = GradFn | Tensor;
 
-/** Tensors reachable from root through tracked inputs, each after everything that uses it. */
-function topologicalOrder(root: Tensor): Tensor[] {
-  const order: Tensor[] = [];
-  const visited = new Set<Tensor>();
-  const stack: [Tensor, number][] = [[root, 0]];
-  visited.add(root);
+/** The records and leaves reachable from root, each after everything that uses it. */
+function topologicalOrder(root: Node): Node[] {
+  const order: Node[] = [];
+  const visited = new Set<Node>([root]);
+  const stack: [Node, number][] = [[root, 0]];
   while (stack.length > 0) {
     const top = stack[stack.length - 1];
-    const [t, i] = top;
-    const inputs = t.gradFn?.inputs ?? [];
-    if (i < inputs.length) {
+    const [node, i] = top;
+    const edges = node instanceof GradFn ? node.edges : [];
+    if (i < edges.length) {
       top[1]++;
-      const next = inputs[i];
-      if (next.requiresGrad && !visited.has(next)) {
+      const next = edges[i];
+      if (next && !visited.has(next)) {
         visited.add(next);
         stack.push([next, 0]);
       }
     } else {
       stack.pop();
-      order.push(t);
+      order.push(node);
     }
   }
   return order.reverse();
@@ -85,41 +117,42 @@ function accumulate(into: Tensor, add: Tensor): void {
 
 /**
  * Reverse-mode differentiation from root. Leaves that require grad get their .grad added to;
- * the graph's saved buffers are released afterwards.
+ * each record is released as soon as its rule has run, so the saved buffers go as the backward
+ * proceeds.
  */
 export function backward(root: Tensor, grad: Tensor): void {
   if (!root.requiresGrad) throw new Error("backward() on a tensor that does not require grad");
   if (grad.size !== root.size) throw new Error("backward(): the gradient's shape differs from the tensor's");
 
-  const grads = new Map<Tensor, Tensor>([[root, grad]]);
-  const order = topologicalOrder(root);
+  const start = root.gradFn ?? root;
+  const grads = new Map<Node, Tensor>([[start, grad]]);
   const owned = new Set<Tensor>();
   noGrad(() => {
-    for (const t of order) {
-      const g = grads.get(t);
-      grads.delete(t);
-      if (!g) continue;
-      const fn = t.gradFn;
-      if (!fn) {
-        if (t.grad) accumulate(t.grad, g);
-        else t.grad = g.clone();
+    for (const node of topologicalOrder(start)) {
+      const g = grads.get(node);
+      grads.delete(node);
+      if (!(node instanceof GradFn)) {
+        if (!g) continue;
+        if (node.grad) accumulate(node.grad, g);
+        else node.grad = g.clone();
         continue;
       }
-      const inputGrads = fn.backward(g);
-      fn.inputs.forEach((input, i) => {
+      const edges = node.edges;
+      const inputGrads = g ? node.backward(g) : [];
+      node.release();
+      edges.forEach((edge, i) => {
         const ig = inputGrads[i];
-        if (!ig || !input.requiresGrad) return;
-        const prev = grads.get(input);
+        if (!ig || !edge) return;
+        const prev = grads.get(edge);
         if (prev) {
           // Backward rules may hand the same gradient object to several inputs, so sums go
           // into a copy this loop owns.
           const sum = owned.has(prev) ? prev : prev.clone();
           accumulate(sum, ig);
           owned.add(sum);
-          grads.set(input, sum);
-        } else grads.set(input, ig);
+          grads.set(edge, sum);
+        } else grads.set(edge, ig);
       });
     }
   });
-  for (const t of order) if (t.gradFn) t.gradFn = released;
 }

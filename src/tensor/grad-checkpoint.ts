@@ -1,21 +1,22 @@
-import { backward, isGradEnabled, record, withGrad } from "./autograd.js";
+import { backward, GradFn, isGradEnabled, record, withGrad } from "./autograd.js";
 import type { Generator } from "./random.js";
 import { Tensor } from "./tensor.js";
 
 /** The leaves that require grad in the graph of t (other than stop). */
 function trainedLeaves(t: Tensor, stop: Tensor): Tensor[] {
   const leaves = new Set<Tensor>();
-  const seen = new Set<Tensor>([t]);
-  const stack = [t];
+  const root = t.gradFn ?? t;
+  const seen = new Set<GradFn | Tensor>([root]);
+  const stack = [root];
   for (let n = stack.pop(); n; n = stack.pop()) {
-    if (!n.gradFn) {
+    if (!(n instanceof GradFn)) {
       if (n !== stop) leaves.add(n);
       continue;
     }
-    for (const input of n.gradFn.inputs)
-      if (input.requiresGrad && !seen.has(input)) {
-        seen.add(input);
-        stack.push(input);
+    for (const edge of n.edges)
+      if (edge && !seen.has(edge)) {
+        seen.add(edge);
+        stack.push(edge);
       }
   }
   return [...leaves];

@@ -1,5 +1,5 @@
 import type { FloatArray } from "../backend/index.js";
-import { backward } from "./autograd.js";
+import { backward, type GradFn } from "./autograd.js";
 import { decodeHalf } from "./half.js";
 
 export type DType = "float32" | "float64" | "int32";
@@ -8,14 +8,6 @@ export type HalfDType = "bfloat16" | "float16";
 export type Storage = Float32Array | Float64Array | Int32Array;
 /** The 16-bit words of a half tensor. */
 export type HalfStorage = Uint16Array;
-
-/** The autograd record of the op that produced a tensor. */
-export interface GradFn {
-  readonly name: string;
-  readonly inputs: readonly Tensor[];
-  /** Gradients for each input, given the gradient of the output; null where an input gets none. */
-  readonly backward: (grad: Tensor) => readonly (Tensor | null)[];
-}
 
 export function dtypeOf(data: Storage): DType {
   if (data instanceof Float32Array) return "float32";

@@ -20,6 +20,8 @@ export interface JobOptions {
   /** A validation file; else valRatio of data is held out. */
   validation?: string | null;
   valRatio: number;
+  /** Seed of the valRatio split (default: the training seed); compare fixes it so every seed sees one split. */
+  splitSeed?: number;
   task: "causal-lm" | "classification";
   textField: string;
   promptField?: string | null;
@@ -187,7 +189,7 @@ export async function prepareJob(
   const split = opts.validation
     ? { train: all, validation: await load(opts.validation) }
     : opts.valRatio > 0
-      ? splitExamples(all, opts.valRatio, opts.train.seed ?? 0)
+      ? splitExamples(all, opts.valRatio, opts.splitSeed ?? opts.train.seed ?? 0)
       : { train: all, validation: [] };
   const test = opts.testFile ? await load(opts.testFile) : [];
   const numClasses = data.kind === "classification" ? data.labels.length : 0;

@@ -187,6 +187,16 @@ describe("native kernels agree with the TypeScript float64 reference", { skip },
     }
   });
 
+  it("the gated activation and its gradient", () => {
+    const b = native();
+    for (const n of [...SIZES, 40000])
+      for (const act of ["silu", "gelu", "gelu_tanh"] as const)
+        parity(b, [f64(n, -4, 4), f64(n), f64(n)], [n, n, n], (be, [g, u, gy], [out, gg, gu]) => {
+          be.gatedActivation(act, g, u, out);
+          be.gatedActivationGrad(act, g, u, gy, gg, gu);
+        });
+  });
+
   it("select and strided copies (permutes, slices, accumulation)", () => {
     const b = native();
     const shape = [3, 7, 5];
@@ -287,7 +297,7 @@ describe("native kernels agree with the TypeScript float64 reference", { skip },
     }
   });
 
-  it("fused attention and its gradient: masks, window, grouped heads, odd lengths, head dims 1 to 128", () => {
+  it("fused attention and its gradient: masks, window, grouped heads, odd lengths, head dims 1 to 128 (80: the kernels' one-vector tiles)", () => {
     const b = native();
     // Lengths around the native kernel's 32-query and 64-key blocks; (3, 70) is a cached decode.
     const lengths = [
@@ -303,7 +313,7 @@ describe("native kernels agree with the TypeScript float64 reference", { skip },
       { causal: false, window: 0, masked: true },
     ];
     let n = 0;
-    for (const dim of [1, 3, 64, 128]) {
+    for (const dim of [1, 3, 64, 80, 128]) {
       for (const [tq, tk] of lengths) {
         for (const { causal, window, masked } of variants) {
           const [heads, kvHeads] = [
@@ -347,6 +357,22 @@ describe("native kernels agree with the TypeScript float64 reference", { skip },
           );
         }
       }
+    }
+  });
+
+  it("rope and its transpose: head sizes 2 to 130, one or several heads", () => {
+    const b = native();
+    for (const [rows, heads, dim] of [
+      [1, 1, 2],
+      [7, 3, 6],
+      [33, 4, 64],
+      [5, 2, 130],
+    ]) {
+      const n = rows * heads * dim;
+      for (const transpose of [false, true])
+        parity(b, [f64(n), f64(rows * dim), f64(rows * dim)], [n], (be, [x, cos, sin], [out]) =>
+          be.rope(x, cos, sin, rows, heads, dim, out, transpose),
+        );
     }
   });
 

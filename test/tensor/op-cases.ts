@@ -148,6 +148,11 @@ export const opCases: OpCase[] = [
   { name: "gelu erf", make: (r) => [n(r, 3, 4)], f: (a) => T.gelu(a) },
   { name: "gelu tanh", make: (r) => [n(r, 3, 4)], f: (a) => T.gelu(a, "tanh") },
   { name: "silu", make: (r) => [n(r, 3, 4)], f: T.silu },
+  ...(["silu", "gelu", "gelu_tanh"] as const).map((act): OpCase => ({
+    name: `gated activation ${act}`,
+    make: (r) => [n(r, 3, 4), n(r, 3, 4)],
+    f: (g, u) => T.gatedActivation(g, u, act),
+  })),
   { name: "tanh", make: (r) => [n(r, 3, 4)], f: T.tanh },
   { name: "sigmoid", make: (r) => [n(r, 3, 4)], f: T.sigmoid },
   { name: "softmax", make: (r) => [n(r, 2, 3, 5)], f: (a) => T.softmax(a) },

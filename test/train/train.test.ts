@@ -360,6 +360,26 @@ describe("Trainer", () => {
     assert.deepEqual(await losses(true), await losses(false));
   });
 
+  it("holds out the same validation split for every training seed when splitSeed is fixed", async () => {
+    const { dir, data } = setup();
+    const heldOut = async (seed: number, splitSeed?: number) => {
+      const job = await prepareJob({
+        model: dir,
+        data,
+        valRatio: 0.5,
+        splitSeed,
+        task: "causal-lm",
+        maxLength: 16,
+        adapter: { method: "lora", r: 2, targetModules: ["q_proj"] },
+        train: { seed },
+      });
+      return job.validation.map((e) => e.ids.join(","));
+    };
+    assert.deepEqual(await heldOut(1, 0), await heldOut(2, 0));
+    // Without it the split follows the training seed, so the check above can fail.
+    assert.notDeepEqual(await heldOut(1), await heldOut(2));
+  });
+
   it("reports the loading of the model and each evaluation batch", async () => {
     const { dir, data } = setup();
     const loaded: [number, number][] = [];

@@ -80,6 +80,26 @@ function sigmoid(x: number): number {
   return e / (1 + e);
 }
 
+// The activations of gated MLPs and their gradients gx = g·f'(v), shared by the unary kernels and
+// the fused gated activation (gated.ts), so both compute the very same values.
+export const siluOf = (v: number): number => v * sigmoid(v);
+export function siluGrad(v: number, g: number): number {
+  const s = sigmoid(v);
+  return g * s * (1 + v * (1 - s));
+}
+export const geluOf = (v: number): number => 0.5 * v * (1 + erf(v * SQRT_HALF));
+export function geluGrad(v: number, g: number): number {
+  const cdf = 0.5 * (1 + erf(v * SQRT_HALF));
+  return g * (cdf + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v));
+}
+export const geluTanhOf = (v: number): number =>
+  0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + GELU_TANH_C * v * v * v)));
+export function geluTanhGrad(v: number, g: number): number {
+  const t = Math.tanh(SQRT_2_OVER_PI * (v + GELU_TANH_C * v * v * v));
+  const dt = (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * GELU_TANH_C * v * v);
+  return g * (0.5 * (1 + t) + 0.5 * v * dt);
+}
+
 export function unary(op: UnaryOp, x: FloatArray, out: FloatArray, p0 = 0, p1 = 0): void {
   const n = x.length;
   switch (op) {
@@ -108,16 +128,13 @@ export function unary(op: UnaryOp, x: FloatArray, out: FloatArray, p0 = 0, p1 = 
       for (let i = 0; i < n; i++) out[i] = Math.max(x[i], 0);
       return;
     case "gelu":
-      for (let i = 0; i < n; i++) out[i] = 0.5 * x[i] * (1 + erf(x[i] * SQRT_HALF));
+      for (let i = 0; i < n; i++) out[i] = geluOf(x[i]);
       return;
     case "gelu_tanh":
-      for (let i = 0; i < n; i++) {
-        const v = x[i];
-        out[i] = 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + GELU_TANH_C * v * v * v)));
-      }
+      for (let i = 0; i < n; i++) out[i] = geluTanhOf(x[i]);
       return;
     case "silu":
-      for (let i = 0; i < n; i++) out[i] = x[i] * sigmoid(x[i]);
+      for (let i = 0; i < n; i++) out[i] = siluOf(x[i]);
       return;
     case "add_scalar":
       for (let i = 0; i < n; i++) out[i] = x[i] + p0;
@@ -170,25 +187,13 @@ export function unaryGrad(
       for (let i = 0; i < n; i++) gx[i] = x[i] > 0 ? gy[i] : 0;
       return;
     case "gelu":
-      for (let i = 0; i < n; i++) {
-        const v = x[i];
-        const cdf = 0.5 * (1 + erf(v * SQRT_HALF));
-        gx[i] = gy[i] * (cdf + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v));
-      }
+      for (let i = 0; i < n; i++) gx[i] = geluGrad(x[i], gy[i]);
       return;
     case "gelu_tanh":
-      for (let i = 0; i < n; i++) {
-        const v = x[i];
-        const t = Math.tanh(SQRT_2_OVER_PI * (v + GELU_TANH_C * v * v * v));
-        const dt = (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * GELU_TANH_C * v * v);
-        gx[i] = gy[i] * (0.5 * (1 + t) + 0.5 * v * dt);
-      }
+      for (let i = 0; i < n; i++) gx[i] = geluTanhGrad(x[i], gy[i]);
       return;
     case "silu":
-      for (let i = 0; i < n; i++) {
-        const s = sigmoid(x[i]);
-        gx[i] = gy[i] * s * (1 + x[i] * (1 - s));
-      }
+      for (let i = 0; i < n; i++) gx[i] = siluGrad(x[i], gy[i]);
       return;
     case "add_scalar":
       gx.set(gy);

@@ -1,6 +1,7 @@
 import type { Backend } from "../backend.js";
 import { attention, attentionGrad } from "./attention.js";
 import { binary, copyStrided, select, unary, unaryGrad } from "./elementwise.js";
+import { gatedActivation, gatedActivationGrad } from "./gated.js";
 import { gemm } from "./gemm.js";
 import { gather, indexAdd, indexSelect, scatterAdd } from "./indexing.js";
 import { crossEntropy, crossEntropyGrad } from "./loss.js";
@@ -16,6 +17,7 @@ import {
 } from "./normalize.js";
 import { adamw } from "./optim.js";
 import { reduceMax, reduceSum } from "./reduce.js";
+import { rope } from "./rope.js";
 
 /** The portable TypeScript backend: the reference every other backend is tested against. */
 export const jsBackend: Backend = {
@@ -24,6 +26,8 @@ export const jsBackend: Backend = {
   binary,
   unary,
   unaryGrad,
+  gatedActivation,
+  gatedActivationGrad,
   select,
   copyStrided,
   reduceSum,
@@ -42,6 +46,7 @@ export const jsBackend: Backend = {
   crossEntropyGrad,
   attention,
   attentionGrad,
+  rope,
   rowNorm,
   rowNormGrad,
   adamw,

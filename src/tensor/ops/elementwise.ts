@@ -27,6 +27,11 @@ function operands(a: Operand, b: Operand, op: string): [Tensor, Tensor] {
   return [ta, tb];
 }
 
+/** The shapes of the operands that take a gradient (null for one that does not). */
+function gradShapes(x: Tensor, y: Tensor): [readonly number[] | null, readonly number[] | null] {
+  return [x.requiresGrad ? x.shape : null, y.requiresGrad ? y.shape : null];
+}
+
 function binaryForward(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(a.shape, b.shape);
   const out = new Tensor(empty(a.dtype, shapeSize(shape)), shape);
@@ -46,18 +51,20 @@ export function add(a: Operand, b: Operand): Tensor {
   if (typeof b === "number" && typeof a !== "number") return addScalar(a, b);
   if (typeof a === "number" && typeof b !== "number") return addScalar(b, a);
   const [x, y] = operands(a, b, "add");
+  const [xShape, yShape] = gradShapes(x, y);
   return record(binaryForward("add", x, y), "add", [x, y], (g) => [
-    x.requiresGrad ? sumToShape(g, x.shape) : null,
-    y.requiresGrad ? sumToShape(g, y.shape) : null,
+    xShape && sumToShape(g, xShape),
+    yShape && sumToShape(g, yShape),
   ]);
 }
 
 export function sub(a: Operand, b: Operand): Tensor {
   if (typeof b === "number" && typeof a !== "number") return addScalar(a, -b);
   const [x, y] = operands(a, b, "sub");
+  const [xShape, yShape] = gradShapes(x, y);
   return record(binaryForward("sub", x, y), "sub", [x, y], (g) => [
-    x.requiresGrad ? sumToShape(g, x.shape) : null,
-    y.requiresGrad ? neg(sumToShape(g, y.shape)) : null,
+    xShape && sumToShape(g, xShape),
+    yShape && neg(sumToShape(g, yShape)),
   ]);
 }
 
@@ -65,9 +72,13 @@ export function mul(a: Operand, b: Operand): Tensor {
   if (typeof b === "number" && typeof a !== "number") return mulScalar(a, b);
   if (typeof a === "number" && typeof b !== "number") return mulScalar(b, a);
   const [x, y] = operands(a, b, "mul");
+  const [xShape, yShape] = gradShapes(x, y);
+  // Each factor's gradient reads the other: keep a factor only where the other one trains.
+  const keptX = yShape && x;
+  const keptY = xShape && y;
   return record(binaryForward("mul", x, y), "mul", [x, y], (g) => [
-    x.requiresGrad ? sumToShape(mul(g, y), x.shape) : null,
-    y.requiresGrad ? sumToShape(mul(g, x), y.shape) : null,
+    xShape && keptY && sumToShape(mul(g, keptY), xShape),
+    yShape && keptX && sumToShape(mul(g, keptX), yShape),
   ]);
 }
 
@@ -75,10 +86,12 @@ export function div(a: Operand, b: Operand): Tensor {
   if (typeof b === "number" && typeof a !== "number") return mulScalar(a, 1 / b);
   const [x, y] = operands(a, b, "div");
   const out = binaryForward("div", x, y);
+  const [xShape, yShape] = gradShapes(x, y);
+  const keptOut = yShape && out;
   return record(out, "div", [x, y], (g) => [
-    x.requiresGrad ? sumToShape(div(g, y), x.shape) : null,
+    xShape && sumToShape(div(g, y), xShape),
     // d(x/y)/dy = -out / y
-    y.requiresGrad ? sumToShape(neg(div(mul(g, out), y)), y.shape) : null,
+    yShape && keptOut && sumToShape(neg(div(mul(g, keptOut), y)), yShape),
   ]);
 }
 
@@ -87,9 +100,11 @@ export function pow(a: Operand, b: Operand): Tensor {
   if (typeof b === "number" && typeof a !== "number") return powScalar(a, b);
   const [x, y] = operands(a, b, "pow");
   const out = binaryForward("pow", x, y);
+  const [xShape, yShape] = gradShapes(x, y);
+  const keptOut = yShape && out;
   return record(out, "pow", [x, y], (g) => [
-    x.requiresGrad ? sumToShape(mul(g, mul(y, pow(x, sub(y, 1)))), x.shape) : null,
-    y.requiresGrad ? sumToShape(mul(g, mul(out, log(x))), y.shape) : null,
+    xShape && sumToShape(mul(g, mul(y, pow(x, sub(y, 1)))), xShape),
+    yShape && keptOut && sumToShape(mul(g, mul(keptOut, log(x))), yShape),
   ]);
 }
 
@@ -97,14 +112,12 @@ export function pow(a: Operand, b: Operand): Tensor {
 function extremum(op: "max" | "min", a: Operand, b: Operand): Tensor {
   const name = op === "max" ? "maximum" : "minimum";
   const [x, y] = operands(a, b, name);
+  const [xShape, yShape] = gradShapes(x, y);
   return record(binaryForward(op, x, y), name, [x, y], (g) => {
     const xWins = op === "max" ? gt(x, y) : gt(y, x);
     const half = mulScalar(eq(x, y), 0.5);
     const wx = add(xWins, half);
-    return [
-      x.requiresGrad ? sumToShape(mul(g, wx), x.shape) : null,
-      y.requiresGrad ? sumToShape(mul(g, sub(1, wx)), y.shape) : null,
-    ];
+    return [xShape && sumToShape(mul(g, wx), xShape), yShape && sumToShape(mul(g, sub(1, wx)), yShape)];
   });
 }
 
@@ -128,13 +141,38 @@ export function eq(a: Operand, b: Operand): Tensor {
   return binaryForward("eq", x, y);
 }
 
+/** What each unary op's gradient reads: its input x, its output, or neither. */
+const GRAD_READS: Record<UnaryOp, "x" | "out" | "none"> = {
+  neg: "none",
+  exp: "out",
+  log: "x",
+  sqrt: "out",
+  abs: "x",
+  tanh: "out",
+  sigmoid: "out",
+  relu: "x",
+  gelu: "x",
+  gelu_tanh: "x",
+  silu: "x",
+  add_scalar: "none",
+  mul_scalar: "none",
+  pow_scalar: "x",
+  clamp: "x",
+};
+
 function unaryOp(op: UnaryOp, x: Tensor, p0 = 0, p1 = 0): Tensor {
   checkFloat(x, op);
   const out = new Tensor(empty(x.dtype, x.size), x.shape);
   getBackend().unary(op, x.floatData, out.floatData, p0, p1);
+  // Only the operand the gradient reads is kept; the kernel's other argument gets the same
+  // array, which it does not read.
+  const reads = GRAD_READS[op];
+  const kept = reads === "x" ? x.floatData : reads === "out" ? out.floatData : null;
+  const { dtype, shape } = x;
   return record(out, op, [x], (g) => {
-    const gx = new Tensor(empty(x.dtype, x.size), x.shape);
-    getBackend().unaryGrad(op, x.floatData, out.floatData, g.floatData, gx.floatData, p0, p1);
+    const gx = new Tensor(empty(dtype, g.size), shape);
+    const saved = kept ?? g.floatData;
+    getBackend().unaryGrad(op, saved, saved, g.floatData, gx.floatData, p0, p1);
     return [gx];
   });
 }
@@ -178,11 +216,12 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
     out.floatData,
     shape,
   );
+  const [xShape, yShape] = gradShapes(x, y);
   return record(out, "where", [x, y], (g) => {
     const zero = scalarLike(0, g.dtype);
     return [
-      x.requiresGrad ? sumToShape(where(cond, g, zero), x.shape) : null,
-      y.requiresGrad ? sumToShape(where(cond, zero, g), y.shape) : null,
+      xShape && sumToShape(where(cond, g, zero), xShape),
+      yShape && sumToShape(where(cond, zero, g), yShape),
     ];
   });
 }

@@ -87,12 +87,22 @@ export function linear(x: Tensor, weight: Tensor, options: LinearOptions = {}): 
     });
   }
   const inputs = [x, weight, ...(bias ? [bias] : []), ...(lowRank ? [lowRank.a, lowRank.b] : [])];
+  // What the backward reads, and no more (docs/memory.md): x only for the gradients of W and A,
+  // x Aᵀ only for B's; a frozen layer without a low-rank term keeps nothing of its input.
+  const needX = x.requiresGrad;
+  const trainW = weight.requiresGrad;
+  const trainBias = bias?.requiresGrad ?? false;
+  const trainA = lowRank?.a.requiresGrad ?? false;
+  const trainB = lowRank?.b.requiresGrad ?? false;
+  const savedX = trainW || trainA ? xd : null;
+  const savedXa = trainB ? xa : null;
+  const { dtype, shape: xShape, size: xSize } = x;
   return record(out, "linear", inputs, (grad) => {
     const g = grad.floatData;
     // Through the low-rank path: gxa = scale · g B, [n, r].
     let gxa: FloatArray | null = null;
-    if (lowRank && xa && (x.requiresGrad || lowRank.a.requiresGrad)) {
-      gxa = empty(x.dtype, n * r) as FloatArray;
+    if (lowRank && (needX || trainA)) {
+      gxa = empty(dtype, n * r) as FloatArray;
       gemm({
         transA: false,
         transB: false,
@@ -107,8 +117,8 @@ export function linear(x: Tensor, weight: Tensor, options: LinearOptions = {}): 
       });
     }
     let gx: Tensor | null = null;
-    if (x.requiresGrad) {
-      gx = new Tensor(empty(x.dtype, x.size), x.shape);
+    if (needX) {
+      gx = new Tensor(empty(dtype, xSize), xShape);
       weightGemm({ transB: !outer, m: n, n: inF, k: outF, beta: 0, a: g, w: weight, c: gx.floatData });
       if (gxa && lowRank) {
         gemm({
@@ -126,7 +136,7 @@ export function linear(x: Tensor, weight: Tensor, options: LinearOptions = {}): 
       }
     }
     let gw: Tensor | null = null;
-    if (weight.requiresGrad) {
+    if (trainW && savedX) {
       gw = new Tensor(empty(weight.dtype, weight.size), weight.shape);
       if (outer)
         gemm({
@@ -138,7 +148,7 @@ export function linear(x: Tensor, weight: Tensor, options: LinearOptions = {}): 
           alpha: 1,
           beta: 0,
           a: g,
-          b: xd,
+          b: savedX,
           c: gw.floatData,
         });
       else
@@ -150,21 +160,21 @@ export function linear(x: Tensor, weight: Tensor, options: LinearOptions = {}): 
           k: n,
           alpha: 1,
           beta: 0,
-          a: xd,
+          a: savedX,
           b: g,
           c: gw.floatData,
         });
     }
     let gb: Tensor | null = null;
-    if (bias?.requiresGrad) {
+    if (bias && trainBias) {
       gb = zeros(bias);
       getBackend().reduceSum(g, 1, n, outF, gb.floatData);
     }
     let ga: Tensor | null = null;
     let gB: Tensor | null = null;
-    if (lowRank && xa) {
-      if (lowRank.a.requiresGrad && gxa) {
-        ga = new Tensor(empty(x.dtype, r * inF), lowRank.a.shape);
+    if (lowRank) {
+      if (trainA && gxa && savedX) {
+        ga = new Tensor(empty(dtype, r * inF), lowRank.a.shape);
         gemm({
           transA: true,
           transB: false,
@@ -174,12 +184,12 @@ export function linear(x: Tensor, weight: Tensor, options: LinearOptions = {}): 
           alpha: 1,
           beta: 0,
           a: gxa,
-          b: xd,
+          b: savedX,
           c: ga.floatData,
         });
       }
-      if (lowRank.b.requiresGrad) {
-        gB = new Tensor(empty(x.dtype, outF * r), lowRank.b.shape);
+      if (trainB && savedXa) {
+        gB = new Tensor(empty(dtype, outF * r), lowRank.b.shape);
         gemm({
           transA: true,
           transB: false,
@@ -189,7 +199,7 @@ export function linear(x: Tensor, weight: Tensor, options: LinearOptions = {}): 
           alpha: lowRank.scale,
           beta: 0,
           a: g,
-          b: xa,
+          b: savedXa,
           c: gB.floatData,
         });
       }

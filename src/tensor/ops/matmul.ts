@@ -50,17 +50,25 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const out = new Tensor(empty(a.dtype, shapeSize(shape)), shape);
   gemmBatched(a, batchA, b, batchB, out, batch, transA, transB, m, n, k);
 
+  // Each operand's gradient reads the other one: keep an operand only where the other trains.
+  const keptA = b.requiresGrad ? a : null;
+  const keptB = a.requiresGrad ? b : null;
+  const [aShape, bShape] = [a.shape, b.shape];
   return record(out, "matmul", [a, b], (g) => {
     let ga: Tensor | null = null;
     let gb: Tensor | null = null;
-    if (a.requiresGrad) {
+    if (keptB) {
       // d op(A) = g @ op(B)ᵀ, laid out as A is stored.
-      ga = transA ? matmul(b, g, { transA: transB, transB: true }) : matmul(g, b, { transB: !transB });
-      ga = sumToShape(ga, a.shape);
+      ga = transA
+        ? matmul(keptB, g, { transA: transB, transB: true })
+        : matmul(g, keptB, { transB: !transB });
+      ga = sumToShape(ga, aShape);
     }
-    if (b.requiresGrad) {
-      gb = transB ? matmul(g, a, { transA: true, transB: transA }) : matmul(a, g, { transA: !transA });
-      gb = sumToShape(gb, b.shape);
+    if (keptA) {
+      gb = transB
+        ? matmul(g, keptA, { transA: true, transB: transA })
+        : matmul(keptA, g, { transA: !transA });
+      gb = sumToShape(gb, bShape);
     }
     return [ga, gb];
   });

@@ -27,8 +27,9 @@ function softmaxImpl(x: Tensor, axis: number, log: boolean): Tensor {
   const [rows, cols] = lastAxisRows(x);
   const out = like(x);
   getBackend().softmax(x.floatData, rows, cols, out.floatData, log);
+  // The gradient reads the output only.
   return record(out, name, [x], (g) => {
-    const gx = like(x);
+    const gx = like(out);
     getBackend().softmaxGrad(out.floatData, g.floatData, rows, cols, gx.floatData, log);
     return [gx];
   });

@@ -21,7 +21,8 @@ export function expandTo(x: Tensor, shape: readonly number[]): Tensor {
     shape,
     false,
   );
-  return record(out, "expand", [x], (g) => [sumToShape(g, x.shape)]);
+  const xShape = x.shape;
+  return record(out, "expand", [x], (g) => [sumToShape(g, xShape)]);
 }
 
 function sumAxis(x: Tensor, axis: number, keepdim: boolean): Tensor {
@@ -29,9 +30,8 @@ function sumAxis(x: Tensor, axis: number, keepdim: boolean): Tensor {
   const shape = reducedShape(x.shape, axis, keepdim);
   const out = new Tensor(empty(x.dtype, outer * inner), shape);
   getBackend().reduceSum(x.floatData, outer, len, inner, out.floatData);
-  return record(out, "sum", [x], (g) => [
-    expandTo(reshapeRaw(g, reducedShape(x.shape, axis, true)), x.shape),
-  ]);
+  const xShape = x.shape;
+  return record(out, "sum", [x], (g) => [expandTo(reshapeRaw(g, reducedShape(xShape, axis, true)), xShape)]);
 }
 
 // A reshape without autograd, for use inside backward rules that already run under noGrad.
@@ -57,12 +57,14 @@ export function sum(x: Tensor, axis?: number | readonly number[], keepdim = fals
 
 // Reshape with gradient: used to sum a 0-d tensor through the same path as others.
 function reshapeTracked(x: Tensor, shape: readonly number[]): Tensor {
-  return record(reshapeRaw(x, shape), "reshape", [x], (g) => [reshapeRaw(g, x.shape)]);
+  const xShape = x.shape;
+  return record(reshapeRaw(x, shape), "reshape", [x], (g) => [reshapeRaw(g, xShape)]);
 }
 
 export function mean(x: Tensor, axis?: number | readonly number[], keepdim = false): Tensor {
   const axes = axesOf(x, axis, "mean");
-  const count = axes.reduce((n, a) => n * x.shape[a], 1);
+  const xShape = x.shape;
+  const count = axes.reduce((n, a) => n * xShape[a], 1);
   const s = sum(x, axis, keepdim);
   const out = new Tensor(empty(s.dtype, s.size), s.shape);
   getBackend().unary("mul_scalar", s.floatData, out.floatData, 1 / count);
@@ -91,8 +93,9 @@ function maxWithIndex(x: Tensor, axis: number, keepdim: boolean): { values: Tens
   const values = new Tensor(empty(x.dtype, outer * inner), shape);
   const indices = new Tensor(new Int32Array(outer * inner), shape);
   getBackend().reduceMax(x.floatData, outer, len, inner, values.floatData, indices.data as Int32Array);
+  const { dtype, size, shape: xShape } = x;
   record(values, "max", [x], (g) => {
-    const gx = new Tensor(allocate(x.dtype, x.size), x.shape);
+    const gx = new Tensor(allocate(dtype, size), xShape);
     getBackend().scatterAdd(g.floatData, outer, len, inner, 1, indices.data as Int32Array, gx.floatData);
     return [gx];
   });

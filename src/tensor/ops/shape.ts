@@ -12,15 +12,15 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const inferred = shape.length - known.length;
   if (inferred > 1) throw new Error(`reshape: more than one -1 in ${formatShape(shape)}`);
   const knownSize = shapeSize(known);
+  const size = x.size;
   const resolved =
-    inferred === 1
-      ? shape.map((d) => (d === -1 ? (knownSize === 0 ? 0 : x.size / knownSize) : d))
-      : [...shape];
+    inferred === 1 ? shape.map((d) => (d === -1 ? (knownSize === 0 ? 0 : size / knownSize) : d)) : [...shape];
   if (shapeSize(resolved) !== x.size || resolved.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new Error(`reshape: cannot view shape ${formatShape(x.shape)} as ${formatShape(shape)}`);
   }
   const out = new Tensor(x.data, resolved, x.half ?? undefined);
-  return record(out, "reshape", [x], (g) => [new Tensor(g.data, x.shape)]);
+  const xShape = x.shape;
+  return record(out, "reshape", [x], (g) => [new Tensor(g.data, xShape)]);
 }
 
 export function unsqueeze(x: Tensor, axis: number): Tensor {
@@ -41,11 +41,12 @@ export function squeeze(x: Tensor, axis: number): Tensor {
 
 /** Reorders the axes: out.shape[i] = x.shape[perm[i]]. Copies into contiguous storage. */
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
-  const p = perm.map((a) => normalizeAxis(a, x.ndim, "permute"));
+  const { ndim, shape: xShape } = x;
+  const p = perm.map((a) => normalizeAxis(a, ndim, "permute"));
   if (p.length !== x.ndim || new Set(p).size !== p.length) {
     throw new Error(`permute: [${perm.join(", ")}] is not a permutation of ${x.ndim} axes`);
   }
-  const shape = p.map((a) => x.shape[a]);
+  const shape = p.map((a) => xShape[a]);
   const xs = contiguousStrides(x.shape);
   const out = new Tensor(empty(x.dtype, x.size), shape);
   getBackend().copyStrided(
@@ -85,8 +86,9 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   const xs = contiguousStrides(x.shape);
   const out = new Tensor(empty(x.dtype, shapeSize(shape)), shape);
   getBackend().copyStrided(x.storage, s * xs[a], xs, out.storage, 0, contiguousStrides(shape), shape, false);
+  const { dtype, size, shape: xShape } = x;
   return record(out, "slice", [x], (g) => {
-    const gx = new Tensor(allocate(x.dtype, x.size), x.shape);
+    const gx = new Tensor(allocate(dtype, size), xShape);
     getBackend().copyStrided(g.storage, 0, contiguousStrides(shape), gx.storage, s * xs[a], xs, shape, false);
     return [gx];
   });
@@ -97,8 +99,9 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   if (tensors.length === 0) throw new Error("concat: no tensors given");
   const first = tensors[0];
   const a = normalizeAxis(axis, first.ndim, "concat");
+  const firstShape = first.shape;
   for (const t of tensors) {
-    const agree = t.ndim === first.ndim && t.shape.every((d, i) => i === a || d === first.shape[i]);
+    const agree = t.ndim === first.ndim && t.shape.every((d, i) => i === a || d === firstShape[i]);
     if (!agree || t.dtype !== first.dtype) {
       throw new Error(
         `concat: ${t.dtype} ${formatShape(t.shape)} does not fit ${first.dtype} ${formatShape(first.shape)} on axis ${axis}`,
@@ -125,8 +128,10 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
     );
     at += t.shape[a];
   }
+  // Only the pieces' extents along the axis are kept, for the inputs that take a gradient.
+  const lengths = tensors.map((t) => (t.requiresGrad ? t.shape[a] : null));
   return record(out, "concat", tensors, (g) =>
-    tensors.map((t, i) => (t.requiresGrad ? slice(g, a, starts[i], starts[i] + t.shape[a]) : null)),
+    lengths.map((len, i) => (len === null ? null : slice(g, a, starts[i], starts[i] + len))),
   );
 }
 
@@ -167,16 +172,17 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor | Int32Array 
   const out = new Tensor(empty(x.dtype, shapeSize(shape)), shape);
   if (x.half) {
     // A frozen half table (an embedding kept in its file's precision): the picked rows in float32.
-    const words = x.data as HalfStorage;
+    const [format, words] = [x.half, x.data as HalfStorage];
     const od = out.data as Float32Array;
     for (let o = 0; o < outer; o++)
       idx.forEach((i, j) => {
         if (i < 0 || i >= len) throw new RangeError(`indexSelect: index ${i} is out of range [0, ${len})`);
-        decodeHalf(x.half!, words, (o * len + i) * inner, inner, od, (o * idx.length + j) * inner);
+        decodeHalf(format, words, (o * len + i) * inner, inner, od, (o * idx.length + j) * inner);
       });
   } else getBackend().indexSelect(x.floatData, outer, len, inner, idx, out.floatData);
+  const { dtype, size, shape: xShape } = x;
   return record(out, "indexSelect", [x], (g) => {
-    const gx = new Tensor(allocate(x.dtype, x.size), x.shape);
+    const gx = new Tensor(allocate(dtype, size), xShape);
     getBackend().indexAdd(g.floatData, outer, len, inner, idx, gx.floatData);
     return [gx];
   });
@@ -186,7 +192,8 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor | Int32Array 
 export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   const a = normalizeAxis(axis, x.ndim, "gather");
   const idx = indexArray(index, "gather");
-  const sameElsewhere = index.ndim === x.ndim && index.shape.every((d, i) => i === a || d === x.shape[i]);
+  const { dtype, size, shape: xShape } = x;
+  const sameElsewhere = index.ndim === x.ndim && index.shape.every((d, i) => i === a || d === xShape[i]);
   if (!sameElsewhere) {
     throw new Error(
       `gather: index shape ${formatShape(index.shape)} must match ${formatShape(x.shape)} except on axis ${axis}`,
@@ -197,7 +204,7 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   const out = new Tensor(empty(x.dtype, index.size), index.shape);
   getBackend().gather(x.floatData, outer, len, inner, k, idx, out.floatData);
   return record(out, "gather", [x], (g) => {
-    const gx = new Tensor(allocate(x.dtype, x.size), x.shape);
+    const gx = new Tensor(allocate(dtype, size), xShape);
     getBackend().scatterAdd(g.floatData, outer, len, inner, k, idx, gx.floatData);
     return [gx];
   });

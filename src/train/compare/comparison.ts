@@ -6,7 +6,7 @@ import { type BaselineScore, classificationBaselines } from "./baselines.js";
 import { type Cell, CellStore } from "./cells.js";
 import { findings } from "./findings.js";
 import { type ProtocolOptions, runProtocol, type VariantRuns } from "./protocol.js";
-import { newCellCache, runCell } from "./run-cell.js";
+import { newCellCache, runCell, taskJob } from "./run-cell.js";
 import { type TaskReport, taskReport } from "./summary.js";
 import type { CompareTask } from "./task.js";
 import { parseVariant } from "./variants.js";
@@ -63,7 +63,7 @@ async function baselines(
   cache: ReturnType<typeof newCellCache>,
 ): Promise<BaselineScore[]> {
   if (task.job.task !== "classification") return [];
-  const job = await prepareJob({ ...base, ...task.job, full: true } as JobOptions, cache.examples);
+  const job = await prepareJob({ ...taskJob(base, task), full: true }, cache.examples);
   return classificationBaselines(job.train, job.validation, job.test, job.numClasses);
 }
 

@@ -22,10 +22,14 @@ export const newCellCache = (): CellCache => ({ examples: new Map(), pairs: new 
 /** Validation points per training curve. */
 const CURVE_POINTS = 10;
 
+/** A task's job options; a --val-ratio split is the same for every seed, so per-seed scores pair up (docs/results.md). */
+export const taskJob = (base: JobOptions, task: CompareTask): JobOptions =>
+  ({ ...base, splitSeed: 0, ...task.job }) as JobOptions;
+
 /** The job of a cell: the shared settings, the task's data, the variant's adapter, the cell's lr and seed. */
 export function cellJob(base: JobOptions, task: CompareTask, key: CellKey): JobOptions {
   const variant = parseVariant(key.variant);
-  const j = { ...base, ...task.job } as JobOptions;
+  const j = taskJob(base, task);
   const steps = j.train.maxSteps;
   return {
     ...j,

@@ -6,12 +6,14 @@ import { describe, it } from "node:test";
 import {
   type Cell,
   type CellKey,
+  cellJob,
   CellStore,
   type CompareTask,
   findings,
   parseVariant,
   runProtocol,
   taskReport,
+  type JobOptions,
 } from "../../../src/train/index.js";
 
 const task: CompareTask = {
@@ -153,6 +155,18 @@ describe("the comparison protocol", () => {
     assert.match(
       low.find((l) => /DoRA over/.test(l))!,
       /not seen.*neither dora nor lora beats the majority class/,
+    );
+  });
+
+  it("gives every seed's cell the same held-out split and its own training seed", () => {
+    const base = { valRatio: 0.1, adapter: {}, train: { maxSteps: 10 } } as unknown as JobOptions;
+    const jobs = [0, 3].map((seed) => cellJob(base, task, { task: "toy", variant: "lora", lr: 1e-3, seed }));
+    assert.deepEqual(
+      jobs.map((j) => [j.splitSeed, j.train.seed]),
+      [
+        [0, 0],
+        [0, 3],
+      ],
     );
   });
 
