@@ -4,8 +4,9 @@ For each round and workload: morelora (`node build/bench/run.js --json --only W`
 counterpart under the chosen settings: `default`; `malloc`, glibc's allocator tuned as morelora's
 addon tunes its own; `tuned`, that and idle OpenMP threads sleeping (OMP_WAIT_POLICY=passive), the
 other setting morelora makes for itself (docs/performance.md). The order flips every round so
-that drift in the machine's load falls on both sides. Prints one JSON line per process (its figures plus round, side and the
-`uptime` taken just before it), then ms/step and peak-RSS ratios morelora / torch per round.
+that drift in the machine's load falls on both sides. Prints one JSON line per process (its
+figures plus round, side and the `uptime` taken just before it), then ms/step and peak-RSS ratios
+morelora / torch per round.
 Run from the repository root after `npm run build` (the driver itself needs no torch):
   python3 bench/pytorch/side_by_side.py --python /work/torch-venv/bin/python --rounds 2 mlp-lora llama-lora
 """
@@ -25,6 +26,8 @@ COUNTERPARTS = {
     "llama-dora": [["transformers_peft.py", "llama-dora", "--attn", "sdpa"], ["llama_adapter.py", "dora"]],
     **{w: [["transformers_peft.py", w, "--attn", "eager"]] for w in (
         "smollm2-135m-lora", "smollm2-135m-lora-ckpt", "smollm2-135m-lora-2048", "qwen2.5-0.5b-lora")},
+    # morelora's float32-weight variant; the torch model is float32 in every case
+    "smollm2-135m-lora-f32": [["transformers_peft.py", "smollm2-135m-lora", "--attn", "eager"]],
 }
 
 
