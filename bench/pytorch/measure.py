@@ -1,8 +1,11 @@
 """Timing and memory figures of the PyTorch counterparts, measured as bench/measure.ts does.
 
 median_ms: median of `steps` timed calls after `warmup` untimed ones; peak RSS: this process's
-ru_maxrss. report() prints one JSON line with --json (the fields of `node build/bench/run.js --json`
-that both sides have), else one line per figure.
+ru_maxrss. With --cpu-time the clock is this process's CPU time (all its threads) instead of wall
+time: with one thread (OMP_NUM_THREADS=1) that is what a step costs whatever else the machine runs,
+as `node build/bench/run.js --threads 1 --profile-cpu` measures morelora. report() prints one JSON
+line with --json (the fields of `node build/bench/run.js --json` that both sides have), else one
+line per figure.
 """
 
 import json
@@ -13,15 +16,18 @@ import time
 
 import torch
 
+CPU_TIME = "--cpu-time" in sys.argv
+CLOCK = time.process_time if CPU_TIME else time.perf_counter
+
 
 def median_ms(fn, steps, warmup):
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(steps):
-        t = time.perf_counter()
+        t = CLOCK()
         fn()
-        times.append((time.perf_counter() - t) * 1000)
+        times.append((CLOCK() - t) * 1000)
     return statistics.median(times)
 
 
@@ -31,7 +37,7 @@ def peak_rss_mb():
 
 def report(workload, ms, tokens=None, **extra):
     row = {"workload": workload, "framework": f"torch {torch.__version__}", "threads": torch.get_num_threads(),
-           "ms_per_step": ms, **({"tokens_per_s": tokens / ms * 1000} if tokens else {}), **extra,
+           "clock": "cpu" if CPU_TIME else "wall", "ms_per_step": ms, **({"tokens_per_s": tokens / ms * 1000} if tokens else {}), **extra,
            "peak_rss_mb": peak_rss_mb()}
     if "--json" in sys.argv:
         print(json.dumps(row), flush=True)

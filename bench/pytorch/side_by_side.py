@@ -4,7 +4,9 @@ For each round and workload: morelora (`node build/bench/run.js --json --only W`
 counterpart under the chosen settings: `default`; `malloc`, glibc's allocator tuned as morelora's
 addon tunes its own; `tuned`, that and idle OpenMP threads sleeping (OMP_WAIT_POLICY=passive), the
 other setting morelora makes for itself (docs/performance.md). The order flips every round so
-that drift in the machine's load falls on both sides. Prints one JSON line per process (its
+that drift in the machine's load falls on both sides. With --one-thread-cpu both sides run one thread and are timed in process
+CPU time (morelora `--threads 1 --profile-cpu`, torch OMP_NUM_THREADS=1 --cpu-time): a cost that
+the machine's load does not move. Prints one JSON line per process (its
 figures plus round, side and the `uptime` taken just before it), then ms/step and peak-RSS ratios
 morelora / torch per round.
 Run from the repository root after `npm run build` (the driver itself needs no torch):
@@ -35,17 +37,21 @@ def run(cmd, side, round_, env=None):
     uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=True).stdout
     row = {**json.loads(out.strip().splitlines()[-1]), "round": round_, "side": side, "uptime": uptime}
+    if "--profile-cpu" in cmd:  # morelora's CPU ms per step: the sum of its kernels and the rest
+        row["ms_per_step"] = sum(v for k, v in row.items() if k.startswith("ms "))
     print(json.dumps(row), flush=True)
     return row
 
 
-def sides(workload, python, settings):
+def sides(workload, python, settings, one_thread_cpu):
     here = os.path.dirname(os.path.abspath(__file__))
-    yield "morelora", ["node", "build/bench/run.js", "--json", "--only", workload], None
+    cpu = ["--threads", "1", "--profile-cpu"] if one_thread_cpu else []
+    yield "morelora", ["node", "build/bench/run.js", "--json", "--only", workload, *cpu], None
     for script, *args in COUNTERPARTS[workload]:
         for setting in settings:
-            cmd = [python, os.path.join(here, script), *args, "--json"]
-            yield f"torch {' '.join([script, *args])} ({setting})", cmd, SETTINGS[setting]
+            cmd = [python, os.path.join(here, script), *args, "--json", *(["--cpu-time"] if one_thread_cpu else [])]
+            env = {**SETTINGS[setting], **({"OMP_NUM_THREADS": "1"} if one_thread_cpu else {})}
+            yield f"torch {' '.join([script, *args])} ({setting})", cmd, env
 
 
 def main():
@@ -53,12 +59,13 @@ def main():
     ap.add_argument("workloads", nargs="+", choices=sorted(COUNTERPARTS))
     ap.add_argument("--python", default="python3", help="a Python that has torch (and transformers + PEFT)")
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--one-thread-cpu", action="store_true", help="one thread each, timed in process CPU time")
     ap.add_argument("--settings", default="default,malloc,tuned", help="torch settings, of: " + ",".join(SETTINGS))
     opts = ap.parse_args()
     rows = []
     for r in range(1, opts.rounds + 1):
         for w in opts.workloads:
-            order = list(sides(w, opts.python, opts.settings.split(",")))
+            order = list(sides(w, opts.python, opts.settings.split(","), opts.one_thread_cpu))
             for side, cmd, env in order if r % 2 else reversed(order):
                 rows.append(run(cmd, side, r, env))
     for r in range(1, opts.rounds + 1):
