@@ -58,8 +58,13 @@ struct TransposedKeys {
     if (!packed[j0 / kAttnCols]) {
       packed[j0 / kAttnCols] = 1;
       const int64_t nc = std::min(kAttnCols, s.tk - j0);
-      for (int64_t c = 0; c < kAttnCols; c++)
-        for (int64_t d = 0; d < s.dim; d++) dst[d * ld + c] = c < nc ? rows[(j0 + c) * rowStride + d] : T(0);
+      // Row by row of the destination: its stores are contiguous, and the block's key rows stay in L1.
+      for (int64_t d = 0; d < s.dim; d++) {
+        T* out = dst + d * ld;
+        const T* in = rows + j0 * rowStride + d;
+        for (int64_t c = 0; c < nc; c++) out[c] = in[c * rowStride];
+        for (int64_t c = nc; c < kAttnCols; c++) out[c] = T(0);
+      }
     }
     return dst;
   }
