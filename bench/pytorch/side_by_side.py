@@ -4,9 +4,9 @@ For each round and workload: morelora (`node build/bench/run.js --json --only W`
 counterpart under the chosen settings: `default`; `malloc`, glibc's allocator tuned as morelora's
 addon tunes its own; `tuned`, that and idle OpenMP threads sleeping (OMP_WAIT_POLICY=passive), the
 other setting morelora makes for itself (docs/performance.md). The order flips every round so
-that drift in the machine's load falls on both sides. With --one-thread-cpu both sides run one thread and are timed in process
-CPU time (morelora `--threads 1 --profile-cpu`, torch OMP_NUM_THREADS=1 --cpu-time): a cost that
-the machine's load does not move. Prints one JSON line per process (its figures plus the morelora
+that drift in the machine's load falls on both sides. With --one-thread-cpu both sides run one
+thread and are timed in process CPU time (morelora `--threads 1 --profile-cpu`, torch
+OMP_NUM_THREADS=1 --cpu-time): a cost that the machine's load does not move. Prints one JSON line per process (its figures plus the morelora
 workload it pairs with, round, side and the `uptime` taken just before it), then ms/step and
 peak-RSS ratios morelora / torch per round.
 Run from the repository root after `npm run build` (the driver itself needs no torch):
