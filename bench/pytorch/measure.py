@@ -37,8 +37,10 @@ def peak_rss_mb():
 
 def report(workload, ms, tokens=None, **extra):
     row = {"workload": workload, "framework": f"torch {torch.__version__}", "threads": torch.get_num_threads(),
-           "clock": "cpu" if CPU_TIME else "wall", "ms_per_step": ms, **({"tokens_per_s": tokens / ms * 1000} if tokens else {}), **extra,
-           "peak_rss_mb": peak_rss_mb()}
+           "clock": "cpu" if CPU_TIME else "wall", "ms_per_step": ms}
+    if tokens:
+        row["tokens_per_s"] = tokens / ms * 1000
+    row.update(extra, peak_rss_mb=peak_rss_mb())
     if "--json" in sys.argv:
         print(json.dumps(row), flush=True)
     else:

@@ -6,9 +6,9 @@ addon tunes its own; `tuned`, that and idle OpenMP threads sleeping (OMP_WAIT_PO
 other setting morelora makes for itself (docs/performance.md). The order flips every round so
 that drift in the machine's load falls on both sides. With --one-thread-cpu both sides run one
 thread and are timed in process CPU time (morelora `--threads 1 --profile-cpu`, torch
-OMP_NUM_THREADS=1 --cpu-time): a cost that the machine's load does not move. Prints one JSON line per process (its figures plus the morelora
-workload it pairs with, round, side and the `uptime` taken just before it), then ms/step and
-peak-RSS ratios morelora / torch per round.
+OMP_NUM_THREADS=1 --cpu-time): a cost that the machine's load does not move. Prints one JSON line
+per process (its figures plus the morelora workload it pairs with, round, side and the `uptime`
+taken just before it), then ms/step and peak-RSS ratios morelora / torch per round.
 Run from the repository root after `npm run build` (the driver itself needs no torch):
   python3 bench/pytorch/side_by_side.py --python /work/torch-venv/bin/python --rounds 2 mlp-lora llama-lora
 """
@@ -36,7 +36,8 @@ COUNTERPARTS = {
 def run(cmd, workload, side, round_, env=None):
     uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=True).stdout
-    row = {**json.loads(out.strip().splitlines()[-1]), "pair": workload, "round": round_, "side": side, "uptime": uptime}
+    row = json.loads(out.strip().splitlines()[-1])
+    row.update(pair=workload, round=round_, side=side, uptime=uptime)
     if "--profile-cpu" in cmd:  # morelora's CPU ms per step: the sum of its kernels and the rest
         row["ms_per_step"] = sum(v for k, v in row.items() if k.startswith("ms "))
     print(json.dumps(row), flush=True)
