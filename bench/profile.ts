@@ -20,12 +20,26 @@ function label(method: string, args: unknown[]): string {
   return method;
 }
 
+/** Milliseconds of wall time, or of this process's CPU time (all its threads). */
+export type Clock = "wall" | "cpu";
+
+function clockNow(clock: Clock): () => number {
+  if (clock === "wall") return () => performance.now();
+  return () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+}
+
 /**
  * Milliseconds per run of fn spent in each backend kernel (summed over `runs` runs, divided by
- * runs), and "outside the kernels": the rest of the wall time (autograd, allocation and zeroing
- * of new tensors, JavaScript). Kernels are synchronous, so wall time around each call is its cost.
+ * runs), and "outside the kernels": the rest (autograd, allocation of new tensors, garbage
+ * collection, JavaScript). Kernels are synchronous, so the clock around each call is its cost.
+ * CPU time counts every thread of the process (with one thread, it is what a kernel costs
+ * whatever else the machine runs; garbage collection's helper threads land outside the kernels).
  */
-export function profileKernels(fn: () => void, runs: number): Record<string, number> {
+export function profileKernels(fn: () => void, runs: number, clock: Clock = "wall"): Record<string, number> {
+  const now = clockNow(clock);
   const inner = getBackend();
   const ms = new Map<string, number>();
   const timed = Object.fromEntries(
@@ -35,23 +49,23 @@ export function profileKernels(fn: () => void, runs: number): Record<string, num
       return [
         method,
         (...args: unknown[]) => {
-          const t0 = performance.now();
+          const t0 = now();
           call(...args);
           const key = label(method, args);
-          ms.set(key, (ms.get(key) ?? 0) + performance.now() - t0);
+          ms.set(key, (ms.get(key) ?? 0) + now() - t0);
         },
       ];
     }),
   ) as unknown as Backend;
   registerBackend({ ...timed, name: `${inner.name}+profile` });
   setBackend(`${inner.name}+profile`);
-  const t0 = performance.now();
+  const t0 = now();
   try {
     for (let i = 0; i < runs; i++) fn();
   } finally {
     setBackend(inner.name);
   }
-  const total = performance.now() - t0;
+  const total = now() - t0;
   const kernels = [...ms.values()].reduce((a, b) => a + b, 0);
   const rows = [...ms.entries(), ["outside the kernels", total - kernels] as const].sort(
     (a, b) => b[1] - a[1],

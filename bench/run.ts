@@ -3,7 +3,7 @@ import { arch, cpus } from "node:os";
 import { getBackend } from "../src/backend/index.js";
 import { coretypeWarning, gemmLabel, nativeInfo, setNativeThreads } from "../src/backend/native.js";
 import { countGemmFlops, medianMs, peakRssMb } from "./measure.js";
-import { profileKernels } from "./profile.js";
+import { type Clock, profileKernels } from "./profile.js";
 import { gemmGflops, gemmWorkload } from "./workloads/gemm.js";
 import { LLAMA_BENCH, llamaAdapterStep } from "./workloads/llama-adapter.js";
 import { mlpLoraStep } from "./workloads/mlp-lora.js";
@@ -66,7 +66,7 @@ interface Args {
   only: Set<string> | null;
   threads: number | null;
   /** Also time each backend kernel over the timed steps (docs/performance.md, "Where a step goes"). */
-  profile: boolean;
+  profile: Clock | null;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -86,7 +86,7 @@ function parseArgs(argv: string[]): Args {
     json: argv.includes("--json"),
     only: only ? new Set(only.split(",")) : null,
     threads: threads ? Number(threads) : null,
-    profile: argv.includes("--profile"),
+    profile: argv.includes("--profile-cpu") ? "cpu" : argv.includes("--profile") ? "wall" : null,
   };
 }
 
@@ -150,7 +150,7 @@ function main(): void {
         time_over_floor: ms / floorMs,
       };
       if (profile)
-        for (const [kernel, kernelMs] of Object.entries(profileKernels(step, w.steps)))
+        for (const [kernel, kernelMs] of Object.entries(profileKernels(step, w.steps, profile)))
           figures[`ms ${kernel}`] = kernelMs;
     }
     const row = { workload: w.name, ...figures, peak_rss_mb: peakRssMb(), ...context };

@@ -58,8 +58,13 @@ struct TransposedKeys {
     if (!packed[j0 / kAttnCols]) {
       packed[j0 / kAttnCols] = 1;
       const int64_t nc = std::min(kAttnCols, s.tk - j0);
-      for (int64_t c = 0; c < kAttnCols; c++)
-        for (int64_t d = 0; d < s.dim; d++) dst[d * ld + c] = c < nc ? rows[(j0 + c) * rowStride + d] : T(0);
+      // Row by row of the destination: its stores are contiguous, and the block's key rows stay in L1.
+      for (int64_t d = 0; d < s.dim; d++) {
+        T* out = dst + d * ld;
+        const T* in = rows + j0 * rowStride + d;
+        for (int64_t c = 0; c < nc; c++) out[c] = in[c * rowStride];
+        for (int64_t c = nc; c < kAttnCols; c++) out[c] = T(0);
+      }
     }
     return dst;
   }
@@ -182,32 +187,52 @@ void attentionForward(const AttentionShape& s, const T* q, const T* k, const T* 
       });
 }
 
-// One thread owns a (batch, key/value head) pair: its dk and dv rows, and the dq rows of the query
-// heads that read it, so no two threads write the same memory.
+// A unit of work is a (batch, key/value head) pair, or, when there are too few pairs to keep every
+// thread busy, a range of its key blocks. A unit owns the dk and dv rows of its keys; a whole pair
+// also owns the dq rows of the query heads that read it, while a key range adds its part of those
+// into a copy of dq private to its thread, and the copies are summed at the end. So no two threads
+// write the same memory.
 template <typename T>
 void attentionBackward(const AttentionShape& s, const T* q, const T* k, const T* v, const T* out, const T* lse,
                        const T* dOut, T* dq, T* dk, T* dv) {
   const int64_t D = s.dim, group = s.heads / s.kvHeads;
   const int64_t qStride = s.heads * D, kvStride = s.kvHeads * D, offset = s.tk - s.tq;
+  const int64_t pairs = s.batch * s.kvHeads, keyBlocks = (s.tk + kAttnCols - 1) / kAttnCols;
+  const int64_t qSize = s.batch * s.tq * qStride;
+  int threads = 1;
+#ifdef _OPENMP
+  threads = omp_get_max_threads();
+#endif
+  const int64_t wanted = 4 * threads;  // units per thread enough to even out causal rows of unequal length
+  const int64_t ranges = pairs >= wanted ? 1 : std::max<int64_t>(1, std::min(keyBlocks, (wanted + pairs - 1) / pairs));
+  std::vector<T> dqCopies(ranges > 1 ? threads * qSize : 0);
   const T ninf = -std::numeric_limits<T>::infinity();
   struct Scratch {
     TransposedKeys<T> kt, vt;
     std::vector<T> P, dS, dqAcc, rowD;
   };
   attentionParallel(
-      s.batch * s.kvHeads,
+      pairs * ranges,
       [&] {
         return Scratch{TransposedKeys<T>(s), TransposedKeys<T>(s), std::vector<T>(kAttnRows * kAttnCols),
                        std::vector<T>(kAttnRows * kAttnCols), std::vector<T>(kAttnRows * D),
                        std::vector<T>(kAttnRows)};
       },
       [&](Scratch& w, int64_t unit) {
-        const int64_t b = unit / s.kvHeads, kvh = unit % s.kvHeads;
+        const int64_t pair = unit / ranges, range = unit % ranges, b = pair / s.kvHeads, kvh = pair % s.kvHeads;
+        // This unit's keys [keyFrom, keyTo), whole blocks.
+        const int64_t keyFrom = keyBlocks * range / ranges * kAttnCols;
+        const int64_t keyTo = std::min(s.tk, keyBlocks * (range + 1) / ranges * kAttnCols);
+        int thread = 0;
+#ifdef _OPENMP
+        thread = omp_get_thread_num();
+#endif
+        T* dqOut = ranges > 1 ? dqCopies.data() + thread * qSize : dq;
         const T* kRows = k + (b * s.tk * s.kvHeads + kvh) * D;
         const T* vRows = v + (b * s.tk * s.kvHeads + kvh) * D;
         T* dkRows = dk + (b * s.tk * s.kvHeads + kvh) * D;
         T* dvRows = dv + (b * s.tk * s.kvHeads + kvh) * D;
-        for (int64_t j = 0; j < s.tk; j++) {
+        for (int64_t j = keyFrom; j < keyTo; j++) {
           std::fill(dkRows + j * kvStride, dkRows + j * kvStride + D, T(0));
           std::fill(dvRows + j * kvStride, dvRows + j * kvStride + D, T(0));
         }
@@ -216,6 +241,12 @@ void attentionBackward(const AttentionShape& s, const T* q, const T* k, const T*
           const T* L = lse + (b * s.heads + h) * s.tq;
           for (int64_t i0 = 0; i0 < s.tq; i0 += kAttnRows) {
             const int64_t nr = std::min(kAttnRows, s.tq - i0);
+            int64_t from, to, unused;
+            keyRange(s, offset + i0, from, unused);
+            keyRange(s, offset + i0 + nr - 1, unused, to);
+            from = std::max(from, keyFrom);
+            to = std::min(to, keyTo);
+            if (ranges > 1 && from >= to) continue;  // a whole pair writes every dq row, even those seeing no key
             const T* qBlock = q + rowBase + i0 * qStride;
             const T* gBlock = dOut + rowBase + i0 * qStride;
             for (int64_t r = 0; r < nr; r++) {
@@ -227,9 +258,6 @@ void attentionBackward(const AttentionShape& s, const T* q, const T* k, const T*
               w.rowD[r] = acc;
             }
             std::fill(w.dqAcc.begin(), w.dqAcc.end(), T(0));
-            int64_t from, to, unused;
-            keyRange(s, offset + i0, from, unused);
-            keyRange(s, offset + i0 + nr - 1, unused, to);
             for (int64_t j0 = from / kAttnCols * kAttnCols; j0 < to; j0 += kAttnCols) {
               const int64_t nc = std::min(kAttnCols, to - j0);
               timesPacked(w.kt, qBlock, qStride, nr, w.kt.block(unit, kRows, kvStride, j0), w.P.data());  // scores
@@ -261,11 +289,26 @@ void attentionBackward(const AttentionShape& s, const T* q, const T* k, const T*
               blockProduct(nr, D, nc, w.dS.data(), kAttnCols, int64_t(1), kRows + j0 * kvStride, kvStride,
                            w.dqAcc.data(), D, true);
             }
-            for (int64_t r = 0; r < nr; r++)
-              std::copy(w.dqAcc.data() + r * D, w.dqAcc.data() + (r + 1) * D, dq + rowBase + (i0 + r) * qStride);
+            for (int64_t r = 0; r < nr; r++) {
+              const T* acc = w.dqAcc.data() + r * D;
+              T* dst = dqOut + rowBase + (i0 + r) * qStride;
+              if (ranges > 1)
+                for (int64_t d = 0; d < D; d++) dst[d] += acc[d];
+              else
+                std::copy(acc, acc + D, dst);
+            }
           }
         }
       });
+  if (ranges > 1)
+    parallelFor((qSize + 8191) / 8192, 8192 * threads, [&](int64_t c) {
+      const int64_t end = std::min(qSize, (c + 1) * 8192);
+      for (int64_t i = c * 8192; i < end; i++) {
+        T sum = 0;
+        for (int t = 0; t < threads; t++) sum += dqCopies[t * qSize + i];
+        dq[i] = sum;
+      }
+    });
 }
 
 }  // namespace morelora
