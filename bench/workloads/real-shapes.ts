@@ -49,20 +49,15 @@ export interface RealShapeRun {
  * what `train` keeps of a bf16 checkpoint such as the published ones (docs/memory.md).
  */
 function bf16Weights(model: LlamaForCausalLM): void {
-  const halves = new Map<Tensor, Tensor>();
   for (const [, m] of model.namedModules()) {
     const w = m instanceof Linear || m instanceof Embedding ? m.weight : null;
-    if (w && !halves.has(w))
-      halves.set(
-        w,
-        new Tensor(
-          Uint16Array.from(w.data, (v) => encodeHalf("bfloat16", v)),
-          w.shape,
-          "bfloat16",
-        ),
-      );
+    if (!w || w.half) continue;
+    // A plain loop: Uint16Array.from(values, fn) would first collect the values in a list (GBs).
+    const words = new Uint16Array(w.size);
+    for (let i = 0; i < words.length; i++) words[i] = encodeHalf("bfloat16", w.data[i]);
+    // One at a time (a tied head with its embedding), so each float32 matrix can go at once.
+    model.replaceTensors(new Map([[w, new Tensor(words, w.shape, "bfloat16")]]));
   }
-  model.replaceTensors(halves);
 }
 
 /**
