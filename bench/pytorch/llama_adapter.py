@@ -2,16 +2,19 @@
 
 A minimal Llama (RMSNorm, RoPE, causal SDPA, SwiGLU) with LoRA or DoRA (PEFT's formulas, norm
 detached) on q_proj and v_proj; the same sizes, batch, loss and optimizer as the TypeScript one.
-Run: python bench/pytorch/llama_adapter.py [lora|dora]
+Plain PyTorch with SDPA attention: a lean baseline beside transformers_peft.py's llama-lora/llama-dora
+(transformers' LlamaForCausalLM + PEFT). Prints ms/step (median of 10 steps after 3 warm-up steps)
+and peak RSS.
+Run: python bench/pytorch/llama_adapter.py [lora|dora] [--json]
 """
 
 import math
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+from measure import median_ms, report
 
 V, D, FF, L, H, B, S, R, ALPHA = 4096, 256, 1024, 4, 4, 8, 128, 8, 16
 
@@ -83,16 +86,8 @@ def main(method):
         loss.backward()
         opt.step()
 
-    for _ in range(3):
-        step()
-    times = []
-    for _ in range(10):
-        t = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - t) * 1000)
-    ms = statistics.median(times)
-    print(f"llama-{method} torch {torch.__version__} threads {torch.get_num_threads()}: {ms:.1f} ms/step, {B * S / ms * 1000:.0f} tokens/s")
+    report(f"llama-{method}", median_ms(step, 10, 3), B * S, model="minimal llama, sdpa")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "lora")
+    main("dora" if "dora" in sys.argv[1:] else "lora")

@@ -1,27 +1,15 @@
-"""The mlp-lora workload of bench/workloads/mlp-lora.ts in PyTorch, for a side-by-side figure.
+"""The mlp-lora workload of bench/workloads/mlp-lora.ts in plain PyTorch, for a side-by-side figure.
 
-Run with a Python that has torch: python bench/pytorch/mlp_lora.py [--json]
-Prints ms/step (median of 10 steps after 3 warm-up steps) and 1024^3 GEMM GFLOP/s.
+Same shapes, GELU (erf), LoRA as x·Aᵀ·Bᵀ·scale, loss and AdamW. Prints ms/step (median of 10 steps
+after 3 warm-up steps), peak RSS and the 1024³ GEMM GFLOP/s of the same process.
+Run: python bench/pytorch/mlp_lora.py [--json]
 """
 
-import json
 import math
-import statistics
-import sys
-import time
 
 import torch
 
-
-def median_ms(fn, steps=10, warmup=3):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(steps):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
+from measure import median_ms, report
 
 
 def gemm_gflops(n=1024):
@@ -58,15 +46,4 @@ def mlp_lora_step(rows=4096, dim=768, hidden=3072, r=16, alpha=32):
 
 
 if __name__ == "__main__":
-    row = {
-        "workload": "mlp-lora",
-        "framework": f"torch {torch.__version__}",
-        "threads": torch.get_num_threads(),
-        "ms_per_step": median_ms(mlp_lora_step()),
-        "gflops_1024^3": gemm_gflops(),
-    }
-    if "--json" in sys.argv:
-        print(json.dumps(row))
-    else:
-        for k, v in row.items():
-            print(f"{k:16} {v:.2f}" if isinstance(v, float) else f"{k:16} {v}")
+    report("mlp-lora", median_ms(mlp_lora_step(), 10, 3), **{"gflops_1024^3": gemm_gflops()})
