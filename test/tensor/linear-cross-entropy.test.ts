@@ -39,6 +39,24 @@ describe("linearCrossEntropy", () => {
       });
   });
 
+  it("with a bfloat16 or float16 head equals the float32 head of the same values, bitwise", () => {
+    const [h0, w] = make("float32");
+    for (const half of ["bfloat16", "float16"] as const) {
+      const head = new T.Tensor(
+        Uint16Array.from(w.data, (x) => T.encodeHalf(half, x)),
+        w.shape,
+        half,
+      );
+      const run = (weight: Tensor): number[] => {
+        const h = h0.detach().requireGrad();
+        const loss = T.linearCrossEntropy(h, weight, TARGETS, { chunkRows: 2 });
+        loss.backward();
+        return [loss.item(), ...h.grad!.data];
+      };
+      assert.deepEqual(run(head), run(head.to("float32")), half);
+    }
+  });
+
   it("gives no weight gradient to a frozen head, and names shapes that do not fit", () => {
     const [h, w] = make("float64");
     h.requireGrad();

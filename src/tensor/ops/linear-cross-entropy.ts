@@ -30,6 +30,15 @@ function gemm(g: Gemm): void {
 }
 
 /**
+ * The head's float32 values for one pass over the row chunks: a bfloat16/float16 head (a frozen tied
+ * embedding) is decoded once per pass instead of once in every chunk's GEMM, which for a
+ * vocabulary-sized matrix cost more than the products (docs/memory.md).
+ */
+function floatHead(weight: Tensor): Tensor {
+  return weight.half ? weight.to("float32") : weight;
+}
+
+/**
  * Mean cross-entropy of the logits hidden · weightᵀ ([N, D] · [V, D]ᵀ) against int32 targets [N],
  * without ever holding the [N, V] logits: rows go through in chunks, the forward keeps only each
  * row's log-sum-exp, and the backward forms each chunk's logits and their gradient again (one
@@ -62,14 +71,15 @@ export function linearCrossEntropy(
   const logits = empty(hidden.dtype, chunk * vocab) as FloatArray;
   const lse = empty(hidden.dtype, rows) as FloatArray;
   const perRow = empty(hidden.dtype, rows) as FloatArray;
-  const chunkLogits = (r0: number, n: number): FloatArray => {
+  const chunkLogits = (head: Tensor, r0: number, n: number): FloatArray => {
     const c = logits.subarray(0, n * vocab);
-    weightGemm({ transB: true, m: n, n: vocab, k: dim, beta: 0, a: h, offA: r0 * dim, w: weight, c });
+    weightGemm({ transB: true, m: n, n: vocab, k: dim, beta: 0, a: h, offA: r0 * dim, w: head, c });
     return c;
   };
+  const forwardHead = floatHead(weight);
   for (let r0 = 0; r0 < rows; r0 += chunk) {
     const n = Math.min(chunk, rows - r0);
-    const c = chunkLogits(r0, n);
+    const c = chunkLogits(forwardHead, r0, n);
     be.crossEntropy(
       c,
       tgt.subarray(r0, r0 + n),
@@ -92,9 +102,10 @@ export function linearCrossEntropy(
     const gLogits = empty(hidden.dtype, chunk * vocab) as FloatArray;
     const gh = hidden.requiresGrad ? new Tensor(empty(hidden.dtype, hidden.size), hidden.shape) : null;
     const gw = weight.requiresGrad ? new Tensor(empty(weight.dtype, weight.size), weight.shape) : null;
+    const head = floatHead(weight);
     for (let r0 = 0; r0 < rows; r0 += chunk) {
       const n = Math.min(chunk, rows - r0);
-      const c = chunkLogits(r0, n);
+      const c = chunkLogits(head, r0, n);
       const gc = gLogits.subarray(0, n * vocab);
       const t = tgt.subarray(r0, r0 + n);
       be.crossEntropyGrad(c, t, lse.subarray(r0), gRows, n, vocab, ignoreIndex, 0, gc);
@@ -106,7 +117,7 @@ export function linearCrossEntropy(
           k: vocab,
           beta: 0,
           a: gc,
-          w: weight,
+          w: head,
           c: gh.floatData,
           offC: r0 * dim,
         });
