@@ -57,6 +57,19 @@ describe("linearCrossEntropy", () => {
     }
   });
 
+  it("scales its gradients by the output's gradient (a loss divided for accumulation)", () => {
+    const grads = (factor: number): number[] => {
+      const [h, w] = make("float64").map((t) => t.requireGrad());
+      T.mul(T.linearCrossEntropy(h, w, TARGETS, { chunkRows: 3 }), factor).backward();
+      return [...h.grad!.data, ...w.grad!.data];
+    };
+    assertClose(
+      grads(0.25),
+      grads(1).map((g) => g * 0.25),
+      { rtol: 1e-12, atol: 1e-15, what: "gradients at 0.25" },
+    );
+  });
+
   it("gives no weight gradient to a frozen head, and names shapes that do not fit", () => {
     const [h, w] = make("float64");
     h.requireGrad();

@@ -1,5 +1,5 @@
 import { type FloatArray, type GemmArgs, getBackend } from "../../backend/index.js";
-import { record } from "../autograd.js";
+import { isGradEnabled, record } from "../autograd.js";
 import { allocate, empty, formatShape, Tensor } from "../tensor.js";
 import { weightGemm } from "./half-gemm.js";
 
@@ -40,10 +40,12 @@ function floatHead(weight: Tensor): Tensor {
 
 /**
  * Mean cross-entropy of the logits hidden · weightᵀ ([N, D] · [V, D]ᵀ) against int32 targets [N],
- * without ever holding the [N, V] logits: rows go through in chunks, the forward keeps only each
- * row's log-sum-exp, and the backward forms each chunk's logits and their gradient again (one
- * extra GEMM per chunk) to get the gradients of hidden and, when it trains, of weight. The result
- * equals crossEntropy(linear(hidden, weight), targets) (docs/memory.md).
+ * without ever holding the [N, V] logits: rows go through in chunks, and while a chunk's logits are
+ * at hand their gradient is formed too and multiplied into the gradients of hidden and, when it
+ * trains, of weight, for an output gradient of 1; the backward only scales them. So the logits are
+ * formed once, not again in the backward, and the op keeps [N, D] (and [V, D] for a training head)
+ * instead of its inputs. The result equals crossEntropy(linear(hidden, weight), targets)
+ * (docs/memory.md).
  */
 export function linearCrossEntropy(
   hidden: Tensor,
@@ -68,72 +70,54 @@ export function linearCrossEntropy(
   const tgt = targets.data as Int32Array;
   const h = hidden.floatData;
   const be = getBackend();
-  const logits = empty(hidden.dtype, chunk * vocab) as FloatArray;
-  const lse = empty(hidden.dtype, rows) as FloatArray;
-  const perRow = empty(hidden.dtype, rows) as FloatArray;
-  const chunkLogits = (head: Tensor, r0: number, n: number): FloatArray => {
-    const c = logits.subarray(0, n * vocab);
-    weightGemm({ transB: true, m: n, n: vocab, k: dim, beta: 0, a: h, offA: r0 * dim, w: head, c });
-    return c;
-  };
-  const forwardHead = floatHead(weight);
-  for (let r0 = 0; r0 < rows; r0 += chunk) {
-    const n = Math.min(chunk, rows - r0);
-    const c = chunkLogits(forwardHead, r0, n);
-    be.crossEntropy(
-      c,
-      tgt.subarray(r0, r0 + n),
-      n,
-      vocab,
-      ignoreIndex,
-      0,
-      perRow.subarray(r0),
-      lse.subarray(r0),
-    );
-  }
   let count = 0;
   for (const t of tgt) if (t !== ignoreIndex) count++;
+  // The gradients are formed beside the loss, for an output gradient of 1, and scaled in the backward.
+  const grad = isGradEnabled();
+  const gh = grad && hidden.requiresGrad ? (empty(hidden.dtype, hidden.size) as FloatArray) : null;
+  const gw = grad && weight.requiresGrad ? (empty(weight.dtype, weight.size) as FloatArray) : null;
+  const gRows = allocate(hidden.dtype, chunk).fill(1 / count) as FloatArray;
+  const logits = empty(hidden.dtype, chunk * vocab) as FloatArray;
+  const gLogits = gh || gw ? (empty(hidden.dtype, chunk * vocab) as FloatArray) : null;
+  const lse = empty(hidden.dtype, rows) as FloatArray;
+  const perRow = empty(hidden.dtype, rows) as FloatArray;
+  const head = floatHead(weight);
+  for (let r0 = 0; r0 < rows; r0 += chunk) {
+    const n = Math.min(chunk, rows - r0);
+    const c = logits.subarray(0, n * vocab);
+    weightGemm({ transB: true, m: n, n: vocab, k: dim, beta: 0, a: h, offA: r0 * dim, w: head, c });
+    const t = tgt.subarray(r0, r0 + n);
+    be.crossEntropy(c, t, n, vocab, ignoreIndex, 0, perRow.subarray(r0), lse.subarray(r0));
+    if (!gLogits) continue;
+    const gc = gLogits.subarray(0, n * vocab);
+    be.crossEntropyGrad(c, t, lse.subarray(r0), gRows, n, vocab, ignoreIndex, 0, gc);
+    if (gh)
+      weightGemm({ transB: false, m: n, n: dim, k: vocab, beta: 0, a: gc, w: head, c: gh, offC: r0 * dim });
+    if (gw)
+      gemm({
+        transA: true,
+        transB: false,
+        m: vocab,
+        n: dim,
+        k: n,
+        beta: r0 === 0 ? 0 : 1,
+        a: gc,
+        b: h.subarray(r0 * dim, (r0 + n) * dim),
+        c: gw,
+      });
+  }
   let sum = 0;
   for (const v of perRow) sum += v;
   const out = new Tensor(allocate(hidden.dtype, 1).fill(sum / count), []);
+  const [hShape, wShape] = [hidden.shape, weight.shape];
 
   return record(out, "linearCrossEntropy", [hidden, weight], (g) => {
-    const gRows = allocate(hidden.dtype, chunk).fill(g.item() / count) as FloatArray;
-    const gLogits = empty(hidden.dtype, chunk * vocab) as FloatArray;
-    const gh = hidden.requiresGrad ? new Tensor(empty(hidden.dtype, hidden.size), hidden.shape) : null;
-    const gw = weight.requiresGrad ? new Tensor(empty(weight.dtype, weight.size), weight.shape) : null;
-    const head = floatHead(weight);
-    for (let r0 = 0; r0 < rows; r0 += chunk) {
-      const n = Math.min(chunk, rows - r0);
-      const c = chunkLogits(head, r0, n);
-      const gc = gLogits.subarray(0, n * vocab);
-      const t = tgt.subarray(r0, r0 + n);
-      be.crossEntropyGrad(c, t, lse.subarray(r0), gRows, n, vocab, ignoreIndex, 0, gc);
-      if (gh)
-        weightGemm({
-          transB: false,
-          m: n,
-          n: dim,
-          k: vocab,
-          beta: 0,
-          a: gc,
-          w: head,
-          c: gh.floatData,
-          offC: r0 * dim,
-        });
-      if (gw)
-        gemm({
-          transA: true,
-          transB: false,
-          m: vocab,
-          n: dim,
-          k: n,
-          beta: r0 === 0 ? 0 : 1,
-          a: gc,
-          b: h.subarray(r0 * dim, (r0 + n) * dim),
-          c: gw.floatData,
-        });
-    }
-    return [gh, gw];
+    const scale = g.item();
+    const scaled = (x: FloatArray | null, shape: readonly number[]): Tensor | null => {
+      if (!x) return null;
+      if (scale !== 1) be.unary("mul_scalar", x, x, scale);
+      return new Tensor(x, shape);
+    };
+    return [scaled(gh, hShape), scaled(gw, wShape)];
   });
 }
