@@ -30,15 +30,6 @@ function gemm(g: Gemm): void {
 }
 
 /**
- * The head's float32 values for one pass over the row chunks: a bfloat16/float16 head (a frozen tied
- * embedding) is decoded once per pass instead of once in every chunk's GEMM, which for a
- * vocabulary-sized matrix cost more than the products (docs/memory.md).
- */
-function floatHead(weight: Tensor): Tensor {
-  return weight.half ? weight.to("float32") : weight;
-}
-
-/**
  * Mean cross-entropy of the logits hidden · weightᵀ ([N, D] · [V, D]ᵀ) against int32 targets [N],
  * without ever holding the [N, V] logits: rows go through in chunks, and while a chunk's logits are
  * at hand their gradient is formed too and multiplied into the gradients of hidden and, when it
@@ -81,7 +72,9 @@ export function linearCrossEntropy(
   const gLogits = gh || gw ? (empty(hidden.dtype, chunk * vocab) as FloatArray) : null;
   const lse = empty(hidden.dtype, rows) as FloatArray;
   const perRow = empty(hidden.dtype, rows) as FloatArray;
-  const head = floatHead(weight);
+  // A half head (a frozen tied embedding) is decoded once a step, not in every chunk's GEMM,
+  // which for a vocabulary-sized matrix cost more than the products (docs/memory.md).
+  const head = weight.half ? weight.to("float32") : weight;
   for (let r0 = 0; r0 < rows; r0 += chunk) {
     const n = Math.min(chunk, rows - r0);
     const c = logits.subarray(0, n * vocab);
