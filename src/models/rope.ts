@@ -81,8 +81,17 @@ export function ropeTables(
   const d = inv.length * 2;
   const cos = T.zeros([batch, steps, 1, d], { dtype });
   const sin = T.zeros([batch, steps, 1, d], { dtype });
+  // Rows repeat across the batch: each position's row is computed once and copied after.
+  const rowOf = new Map<number, number>();
   for (let p = 0; p < batch * steps; p++) {
     const pos = positions[p];
+    const seen = rowOf.get(pos);
+    if (seen !== undefined) {
+      cos.data.copyWithin(p * d, seen * d, seen * d + d);
+      sin.data.copyWithin(p * d, seen * d, seen * d + d);
+      continue;
+    }
+    rowOf.set(pos, p);
     for (let i = 0; i < inv.length; i++) {
       const angle = pos * inv[i];
       const [c, s] = [Math.cos(angle), Math.sin(angle)];

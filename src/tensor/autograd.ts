@@ -1,5 +1,6 @@
 import { getBackend } from "../backend/index.js";
-import type { Tensor } from "./tensor.js";
+import * as pool from "./storage-pool.js";
+import { empty, Tensor } from "./tensor.js";
 
 let gradEnabled = true;
 
@@ -115,44 +116,79 @@ function accumulate(into: Tensor, add: Tensor): void {
   getBackend().binary("add", a, [1], add.floatData, [1], a, [a.length]);
 }
 
+/** A copy of t in storage from empty(), so that the backward owns it (a clone would not be). */
+function ownedCopy(t: Tensor): Tensor {
+  const data = empty(t.dtype, t.size);
+  data.set(t.storage);
+  return new Tensor(data, t.shape);
+}
+
 /**
  * Reverse-mode differentiation from root. Leaves that require grad get their .grad added to;
  * each record is released as soon as its rule has run, so the saved buffers go as the backward
- * proceeds.
+ * proceeds. The buffers of consumed gradients that the backward made and nothing else uses go
+ * back to the storage pool (src/tensor/storage-pool.ts, docs/memory.md): a gradient is pending
+ * while it sits in `grads`, and each buffer counts its pending gradients.
  */
 export function backward(root: Tensor, grad: Tensor): void {
   if (!root.requiresGrad) throw new Error("backward() on a tensor that does not require grad");
   if (grad.size !== root.size) throw new Error("backward(): the gradient's shape differs from the tensor's");
 
   const start = root.gradFn ?? root;
-  const grads = new Map<Node, Tensor>([[start, grad]]);
-  const owned = new Set<Tensor>();
-  noGrad(() => {
-    for (const node of topologicalOrder(start)) {
-      const g = grads.get(node);
-      grads.delete(node);
-      if (!(node instanceof GradFn)) {
-        if (!g) continue;
-        if (node.grad) accumulate(node.grad, g);
-        else node.grad = g.clone();
-        continue;
+  const grads = new Map<Node, Tensor>();
+  const pend = (node: Node, g: Tensor): void => {
+    grads.set(node, g);
+    pool.use(g.storage);
+  };
+  pool.beginBackward();
+  // The caller's gradient stays the caller's: one use more than its pending ones, all along.
+  pool.use(grad.storage);
+  try {
+    pend(start, grad);
+    noGrad(() => {
+      for (const node of topologicalOrder(start)) {
+        const g = grads.get(node);
+        grads.delete(node);
+        if (!(node instanceof GradFn)) {
+          if (!g) continue;
+          pool.unuse(g.storage);
+          if (node.grad) {
+            accumulate(node.grad, g);
+            pool.recycle(g.storage);
+          } else if (pool.owns(g.storage, 0)) {
+            pool.disown(g.storage);
+            node.grad = new Tensor(g.storage, g.shape);
+          } else node.grad = g.clone();
+          continue;
+        }
+        const edges = node.edges;
+        const inputGrads = g ? node.backward(g) : [];
+        node.release();
+        edges.forEach((edge, i) => {
+          const ig = inputGrads[i];
+          if (!ig || !edge) return;
+          const prev = grads.get(edge);
+          if (!prev) return pend(edge, ig);
+          // Backward rules may hand the same gradient object to several inputs: a sum goes into
+          // a buffer only this gradient uses, made by the backward.
+          if (pool.owns(prev.storage, 1)) accumulate(prev, ig);
+          else {
+            const sum = ownedCopy(prev);
+            accumulate(sum, ig);
+            pool.unuse(prev.storage);
+            pend(edge, sum);
+          }
+        });
+        // Every input gradient is now pending or consumed: free what nothing uses any more.
+        for (const ig of inputGrads) if (ig) pool.recycle(ig.storage);
+        if (g) {
+          pool.unuse(g.storage);
+          pool.recycle(g.storage);
+        }
       }
-      const edges = node.edges;
-      const inputGrads = g ? node.backward(g) : [];
-      node.release();
-      edges.forEach((edge, i) => {
-        const ig = inputGrads[i];
-        if (!ig || !edge) return;
-        const prev = grads.get(edge);
-        if (prev) {
-          // Backward rules may hand the same gradient object to several inputs, so sums go
-          // into a copy this loop owns.
-          const sum = owned.has(prev) ? prev : prev.clone();
-          accumulate(sum, ig);
-          owned.add(sum);
-          grads.set(edge, sum);
-        } else grads.set(edge, ig);
-      });
-    }
-  });
+    });
+  } finally {
+    pool.unuse(grad.storage);
+    pool.endBackward();
+  }
 }

@@ -1,6 +1,7 @@
 import type { FloatArray } from "../backend/index.js";
 import { backward, type GradFn } from "./autograd.js";
 import { decodeHalf } from "./half.js";
+import { noteMade, takeStorage } from "./storage-pool.js";
 
 export type DType = "float32" | "float64" | "int32";
 /** How a frozen weight read from a bf16/f16 file can stay in memory (docs/memory.md): 16-bit words. */
@@ -31,11 +32,22 @@ export function allocate(dtype: DType, size: number): Storage {
 const UNINITIALIZED_MIN_BYTES = 1 << 16;
 const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(bytes: number): Uint8Array } }).Buffer;
 
-/** Storage with unspecified contents, for outputs a kernel overwrites whole. */
+/**
+ * Storage with unspecified contents, for outputs a kernel overwrites whole: a buffer the backward
+ * recycled (src/tensor/storage-pool.ts) when there is one of this size.
+ */
 export function empty(dtype: DType, size: number): Storage {
   const bytes = size * (dtype === "float64" ? 8 : 4);
-  if (!NodeBuffer || bytes < UNINITIALIZED_MIN_BYTES) return allocate(dtype, size);
-  const buf = NodeBuffer.allocUnsafeSlow(bytes).buffer;
+  const data =
+    takeStorage(dtype, size) ??
+    (NodeBuffer && bytes >= UNINITIALIZED_MIN_BYTES
+      ? fresh(dtype, size, NodeBuffer.allocUnsafeSlow(bytes).buffer)
+      : allocate(dtype, size));
+  noteMade(data);
+  return data;
+}
+
+function fresh(dtype: DType, size: number, buf: ArrayBufferLike): Storage {
   return dtype === "float64"
     ? new Float64Array(buf, 0, size)
     : dtype === "float32"
