@@ -2,9 +2,9 @@ import { spawnSync } from "node:child_process";
 import { arch, cpus } from "node:os";
 import { getBackend } from "../src/backend/index.js";
 import { coretypeWarning, gemmLabel, nativeInfo, setNativeThreads } from "../src/backend/native.js";
-import { countGemmFlops, medianMs, peakRssMb } from "./measure.js";
+import { countGemmFlops, medianMsBeside, peakRssMb } from "./measure.js";
 import { type Clock, profileKernels } from "./profile.js";
-import { gemmGflops, gemmWorkload } from "./workloads/gemm.js";
+import { gemmProduct, gemmWorkload } from "./workloads/gemm.js";
 import { LLAMA_BENCH, llamaAdapterStep } from "./workloads/llama-adapter.js";
 import { mlpLoraStep } from "./workloads/mlp-lora.js";
 import { type RealShapeRun, realShapeStep } from "./workloads/real-shapes.js";
@@ -130,8 +130,9 @@ function main(): void {
         .map((e) => (typeof e === "string" ? e : `${e[0]}: ${e[1]}`))
         .join("\n"),
     );
-  // The GEMM floor of a workload: its matmul FLOPs at the rate this process reaches at 1024³.
-  const floorRate = gemmGflops(1024, 1024, 1024) * 1e9;
+  // The GEMM floor of a workload: its matmul FLOPs at the rate this process reaches at 1024³, timed
+  // between the steps so that a change of machine load moves the step and its floor together.
+  const cube = gemmProduct(1024, 1024, 1024);
   for (const w of workloads) {
     if (only && !only.has(w.name)) continue;
     let figures: Record<string, number>;
@@ -140,8 +141,8 @@ function main(): void {
       const step = w.make();
       // The counted step is the first warm-up step.
       const flops = countGemmFlops(step);
-      const ms = medianMs(step, w.steps, w.warmup - 1);
-      const floorMs = (flops / floorRate) * 1000;
+      const { ms, besideMs: cubeMs } = medianMsBeside(step, cube.run, w.steps, w.warmup - 1);
+      const floorMs = (flops / cube.flops) * cubeMs;
       figures = {
         ms_per_step: ms,
         ...(w.tokens ? { tokens_per_s: (w.tokens / ms) * 1000 } : {}),

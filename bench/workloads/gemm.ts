@@ -52,10 +52,9 @@ function product(s: Shape): { run: () => void; flops: number } {
   return { run: () => backend.gemm(args), flops: 2 * batch * s.m * s.n * s.k };
 }
 
-/** GFLOP/s of one float32 product op(A)[m, k] · B[k, n] on the current backend and GEMM. */
-export function gemmGflops(m: number, k: number, n: number, steps = 5): number {
-  const { run, flops } = product({ name: "", m, n, k });
-  return flops / (medianMs(run, steps) / 1000) / 1e9;
+/** One float32 product op(A)[m, k] · B[k, n] on the current backend and GEMM, and its FLOPs. */
+export function gemmProduct(m: number, k: number, n: number): { run: () => void; flops: number } {
+  return product({ name: "", m, n, k });
 }
 
 /**
