@@ -4,20 +4,12 @@ import type { DType, Storage } from "./tensor.js";
  * Recycled tensor storage (docs/memory.md, "Recycled gradient storage"). Every op writes a fresh
  * output, and a step's ArrayBuffers (hundreds of MB) made V8 run several full collections per
  * step on "external memory pressure". The backward hands the buffers of the gradients it has
- * consumed back here, and `empty()` gives them out again, to the rest of the backward and to the
- * next forward. Only a buffer that the running backward made and that nothing else can reach is
+ * consumed back here, and `empty()` gives them out again to the rest of that backward. Only a buffer that the running backward made and that nothing else can reach is
  * recycled: that proof is `backward()`'s (src/tensor/autograd.ts); this module keeps the lists.
  */
 
-interface Free {
-  data: Storage;
-  /** The backward that freed it; a buffer unused through a whole later step is dropped. */
-  generation: number;
-}
-
-const free = new Map<string, Free[]>();
+const free = new Map<string, Storage[]>();
 let enabled = true;
-let generation = 0;
 /** Nesting of running backward() calls (a checkpointed block's backward runs inside another). */
 let depth = 0;
 /** Buffers given out by empty() while a backward runs: the only ones it may recycle. */
@@ -40,23 +32,21 @@ export function setStoragePooling(on: boolean, options: { minBytes?: number } = 
   enabled = on;
   minBytes = options.minBytes ?? 1 << 16;
   free.clear();
+  counts.recycled = counts.reused = 0;
 }
 
-/** The number of buffers waiting to be given out again, and their bytes. */
-export function pooledStorage(): { buffers: number; bytes: number } {
-  let buffers = 0;
-  let bytes = 0;
-  for (const list of free.values())
-    for (const f of list) {
-      buffers++;
-      bytes += f.data.byteLength;
-    }
-  return { buffers, bytes };
+/** Buffers returned to the lists and buffers given out again, since recycling was last set. */
+const counts = { recycled: 0, reused: 0 };
+
+export function recyclingCounts(): { recycled: number; reused: number } {
+  return { ...counts };
 }
 
 /** A recycled buffer of this dtype and length, or null. */
 export function takeStorage(dtype: DType, size: number): Storage | null {
-  return enabled ? (free.get(key(dtype, size))?.pop()?.data ?? null) : null;
+  const data = enabled ? (free.get(key(dtype, size))?.pop() ?? null) : null;
+  if (data) counts.reused++;
+  return data;
 }
 
 /** Called by empty() for every buffer it gives out: one made during a backward is that backward's. */
@@ -68,17 +58,15 @@ export function beginBackward(): void {
   depth++;
 }
 
-/** Ends a backward; the outermost drops buffers that went unused since the previous one. */
+/**
+ * Ends a backward; the outermost empties the lists. Keeping them for the next forward made fewer
+ * new buffers still, but held them at the peak of the step (docs/performance.md).
+ */
 export function endBackward(): void {
   if (--depth > 0) return;
   made = new WeakSet();
   uses.clear();
-  generation++;
-  for (const [k, list] of free) {
-    const kept = list.filter((f) => f.generation >= generation - 1);
-    if (kept.length > 0) free.set(k, kept);
-    else free.delete(k);
-  }
+  free.clear();
 }
 
 /** Counts one more pending gradient on this buffer. */
@@ -118,9 +106,9 @@ export function recycle(data: Storage): void {
   made.delete(data.buffer as ArrayBuffer); // freed once, even if several consumed tensors share it
   const k = key(dtypeName(data), data.length);
   const list = free.get(k);
-  const entry = { data, generation };
-  if (list) list.push(entry);
-  else free.set(k, [entry]);
+  if (list) list.push(data);
+  else free.set(k, [data]);
+  counts.recycled++;
 }
 
 function dtypeName(data: Storage): DType {
