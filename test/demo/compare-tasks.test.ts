@@ -39,7 +39,7 @@ describe("built-in comparison tasks", () => {
   it("writes each task's split files and names its head and metric; an unknown task is named", () => {
     const dir = mkdtempSync(join(tmpdir(), "morelora-tasks-"));
     const g2p = builtInTask("g2p", dir);
-    assert.equal(g2p.metric, "exact-match");
+    assert.equal(g2p.metric, "edit-accuracy");
     const first = JSON.parse(readFileSync(g2p.job.testFile!, "utf8").split("\n")[0]);
     assert.match(first.prompt, / ->$/);
     const sotu = builtInTask("sotu", dir);
