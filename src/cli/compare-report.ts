@@ -1,7 +1,12 @@
 import type { Comparison, Row, Summary, TaskReport } from "../train/index.js";
 import { intervalChartSvg, lineChartSvg } from "./plot.js";
 
-const METRIC_NAMES = { accuracy: "accuracy", "exact-match": "exact match", loss: "−loss" } as const;
+const METRIC_NAMES = {
+  accuracy: "accuracy",
+  "exact-match": "exact match",
+  "edit-accuracy": "1 − unit error rate",
+  loss: "−loss",
+} as const;
 
 /** A score in the report's unit: percent for accuracy and exact match, the value for −loss. */
 function unit(report: TaskReport): { v: (x: number) => string; d: (x: number) => string; scale: number } {

@@ -28,7 +28,7 @@ const classifier = (labels: readonly string[]): Record<string, unknown> => ({
 /**
  * A built-in task on the built-in model (or modelDir), its split files written under dir/name:
  * "spam" (SpamAssassin, ham/spam), "sotu" (party of a State of the Union passage, three classes),
- * "g2p" (CMUdict word to ARPAbet phones, scored by exact match). Classifiers train their fresh
+ * "g2p" (CMUdict word to ARPAbet phones, scored by 1 − phone error rate of greedy decoding). Classifiers train their fresh
  * "score" head with every adapter, as PEFT does for sequence classification.
  */
 export function builtInTask(name: string, dir: string, modelDir = DEFAULT_MODEL_DIR): CompareTask {
@@ -50,7 +50,9 @@ export function builtInTask(name: string, dir: string, modelDir = DEFAULT_MODEL_
     );
     return {
       name,
-      metric: "exact-match",
+      // At this model's scale exact match stays near 0 for every method (full fine-tuning 0.7 % after
+      // 200 steps), so the graded phone error rate is what can tell methods apart (docs/results.md).
+      metric: "edit-accuracy",
       head: [],
       job: {
         model: modelDir,

@@ -8,7 +8,7 @@ import { g2pRecords } from "../../src/demo/g2p.js";
 import { SOTU_LABELS, sotuRecords } from "../../src/demo/sotu.js";
 
 describe("built-in comparison tasks", () => {
-  it("sotu: three parties, whole speeches per split, the same split every time", () => {
+  it("sotu: three parties in equal shares per split, whole speeches per split, the same split every time", () => {
     const records = sotuRecords();
     for (const split of ["train", "validation", "test"] as const) {
       const labels = new Set(records.filter((r) => r.split === split).map((r) => r.label));
@@ -20,8 +20,25 @@ describe("built-in comparison tasks", () => {
         .map((r) => r.split)
         .slice(0, 50),
     );
-    const test = new Set(records.filter((r) => r.split === "test").map((r) => r.text));
-    assert.ok(!records.some((r) => r.split === "train" && test.has(r.text)), "no passage in two splits");
+    const texts = (split: string): Set<string> =>
+      new Set(records.filter((r) => r.split === split).map((r) => r.text));
+    const [train, validation, test] = [texts("train"), texts("validation"), texts("test")];
+    for (const [name, held] of [
+      ["validation", validation],
+      ["test", test],
+    ] as const)
+      assert.ok(![...held].some((t) => train.has(t)), `no ${name} passage is also a training passage`);
+    assert.ok(![...test].some((t) => validation.has(t)), "no passage in both validation and test");
+    // Every set holds the parties in the same shares, so "always the training majority" scores alike on each.
+    const share = (split: string, label: string): number =>
+      records.filter((r) => r.split === split && r.label === label).length /
+      records.filter((r) => r.split === split).length;
+    for (const label of SOTU_LABELS)
+      for (const split of ["validation", "test"])
+        assert.ok(
+          Math.abs(share(split, label) - share("train", label)) < 0.02,
+          `${label}: ${split} ${share(split, label)} against train ${share("train", label)}`,
+        );
     assert.ok(records.every((r) => r.text.length >= 300));
   });
 
@@ -39,7 +56,7 @@ describe("built-in comparison tasks", () => {
   it("writes each task's split files and names its head and metric; an unknown task is named", () => {
     const dir = mkdtempSync(join(tmpdir(), "morelora-tasks-"));
     const g2p = builtInTask("g2p", dir);
-    assert.equal(g2p.metric, "exact-match");
+    assert.equal(g2p.metric, "edit-accuracy");
     const first = JSON.parse(readFileSync(g2p.job.testFile!, "utf8").split("\n")[0]);
     assert.match(first.prompt, / ->$/);
     const sotu = builtInTask("sotu", dir);

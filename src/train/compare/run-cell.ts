@@ -7,7 +7,7 @@ import { headOnlyTarget } from "../targets.js";
 import type { NamedParameter } from "../optimizer.js";
 import { type Trainer, TrainingError } from "../trainer.js";
 import type { Cell, CellKey, CurvePoint } from "./cells.js";
-import { exactMatch, type PromptCompletion, readPairs } from "./exact-match.js";
+import { generationScores, type PromptCompletion, readPairs } from "./generation-score.js";
 import type { CompareTask } from "./task.js";
 import { parseVariant } from "./variants.js";
 
@@ -102,11 +102,15 @@ export async function runCell(
     cache.pairs.set(file, pairs);
     return pairs;
   };
-  const [validPairs, testPairs] =
-    task.metric === "exact-match" ? [await pairsOf(opts.validation), await pairsOf(opts.testFile)] : [[], []];
+  const generative = task.metric === "exact-match" || task.metric === "edit-accuracy";
+  const [validPairs, testPairs] = generative
+    ? [await pairsOf(opts.validation), await pairsOf(opts.testFile)]
+    : [[], []];
   const score = (examples: Example[], pairs: PromptCompletion[]): number => {
-    if (task.metric === "exact-match")
-      return exactMatch(job.model as unknown as Generative, job.tokenizer, pairs);
+    if (generative) {
+      const s = generationScores(job.model as unknown as Generative, job.tokenizer, pairs);
+      return task.metric === "exact-match" ? s.exactMatch : s.editAccuracy;
+    }
     const r = trainer.evaluate(examples);
     return task.metric === "accuracy" ? r.accuracy! : -r.loss;
   };

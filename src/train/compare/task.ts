@@ -1,7 +1,10 @@
 import type { JobOptions } from "../job.js";
 
-/** How a comparison task is scored: classification accuracy, exact match of generated completions, or −loss. */
-export type CompareMetric = "accuracy" | "exact-match" | "loss";
+/**
+ * How a comparison task is scored: classification accuracy; exact match of greedy completions, or 1 −
+ * their error rate over whitespace-separated units (src/train/compare/generation-score.ts); or −loss.
+ */
+export type CompareMetric = "accuracy" | "exact-match" | "edit-accuracy" | "loss";
 
 /** A task of a comparison: its data and model settings, its metric, and the head that trains with every adapter. */
 export interface CompareTask {
