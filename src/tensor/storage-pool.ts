@@ -4,12 +4,17 @@ import type { DType, Storage } from "./tensor.js";
  * Recycled tensor storage (docs/memory.md, "Recycled gradient storage"). Every op writes a fresh
  * output, and a step's ArrayBuffers (hundreds of MB) made V8 run several full collections per
  * step on "external memory pressure". The backward hands the buffers of the gradients it has
- * consumed back here, and `empty()` gives them out again to the rest of that backward. Only a buffer that the running backward made and that nothing else can reach is
- * recycled: that proof is `backward()`'s (src/tensor/autograd.ts); this module keeps the lists.
+ * consumed back here, and `empty()` gives them out again to the rest of that backward. Only a
+ * buffer that the running backward made and that nothing else can reach is recycled: that proof
+ * is `backward()`'s (src/tensor/autograd.ts); this module keeps the lists.
  */
 
 const free = new Map<string, Storage[]>();
 let enabled = true;
+/** Smaller buffers are left to the collector: they cost it little, and empty() zeroes them. */
+let minBytes = 1 << 16;
+/** What recyclingCounts() reports. */
+const counts = { recycled: 0, reused: 0 };
 /** Nesting of running backward() calls (a checkpointed block's backward runs inside another). */
 let depth = 0;
 /** Buffers given out by empty() while a backward runs: the only ones it may recycle. */
@@ -20,9 +25,6 @@ const uses = new Map<ArrayBuffer, number>();
 function key(dtype: DType, size: number): string {
   return `${dtype}:${size}`;
 }
-
-/** Smaller buffers are left to the collector: they cost it little, and empty() zeroes them. */
-let minBytes = 1 << 16;
 
 /**
  * Turns recycling on or off (tests compare both, and recycle buffers of every size to reach the
@@ -36,8 +38,6 @@ export function setStoragePooling(on: boolean, options: { minBytes?: number } = 
 }
 
 /** Buffers returned to the lists and buffers given out again, since recycling was last set. */
-const counts = { recycled: 0, reused: 0 };
-
 export function recyclingCounts(): { recycled: number; reused: number } {
   return { ...counts };
 }
