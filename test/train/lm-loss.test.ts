@@ -8,15 +8,7 @@ import { type Batch, nextTokenLoss, taskLoss } from "../../src/train/index.js";
 import { assertClose } from "../helpers.js";
 import { LLAMA_CONFIG } from "../support/hf-folders.js";
 import { randomModel } from "../support/random-model.js";
-
-const GPT2 = {
-  architectures: ["GPT2LMHeadModel"],
-  vocab_size: 40,
-  n_positions: 16,
-  n_embd: 16,
-  n_layer: 2,
-  n_head: 4,
-};
+import { GPT2 } from "../support/two-steps.js";
 
 const BATCH: Batch = {
   ids: T.tensor(Int32Array.from([3, 17, 5, 30, 9, 22, 11, 2, 33, 7, 1, 1]), [2, 6]),
