@@ -171,7 +171,7 @@ export function registerCompare(program: Command): void {
       let tasks: CompareTask[];
       if (builtIn) {
         const fromCli = (key: string): boolean => cmd.getOptionValueSource(key) === "cli";
-        // 800 steps: LoRA on spam ends there where 1,600 steps end, and 200 stopped short (docs/results.md).
+        // 800 steps: LoRA on spam ends as high as after 1,600, and 200 stopped short (docs/results.md).
         if (!fromCli("maxSteps") && (o.maxSteps ?? null) === null) o.maxSteps = 800;
         if (!fromCli("batchSize")) o.batchSize = 16;
         const data = join(out, "data");

@@ -27,9 +27,10 @@ const classifier = (labels: readonly string[]): Record<string, unknown> => ({
 
 /**
  * A built-in task on the built-in model (or modelDir), its split files written under dir/name:
- * "spam" (SpamAssassin, ham/spam), "sotu" (party of a State of the Union passage, three classes), "sotu-decade" (its decade, 23 classes),
- * "g2p" (CMUdict word to ARPAbet phones, scored by 1 − phone error rate of greedy decoding). Classifiers train their fresh
- * "score" head with every adapter, as PEFT does for sequence classification.
+ * "spam" (SpamAssassin, ham/spam), "sotu" (party of a State of the Union passage, three classes),
+ * "sotu-decade" (its decade, 23 classes), "g2p" (CMUdict word to ARPAbet phones, scored by 1 − phone
+ * error rate of greedy decoding). Classifiers train their fresh "score" head with every adapter, as
+ * PEFT does for sequence classification.
  */
 export function builtInTask(name: string, dir: string, modelDir = DEFAULT_MODEL_DIR): CompareTask {
   const at = joinPath(dir, name);

@@ -32,12 +32,13 @@ function passages(text: string, minChars: number): string[] {
 
 /**
  * A classification task from the State of the Union addresses: the party of the President who said
- * a passage (Democratic, Republican, or any other), or the decade it was said in (SOTU_DECADES). Whole speeches go to one set, so no speech is
- * split across sets, and the speeches of each party are dealt in a fixed hash order, every tenth to
- * test and the next to validation. Each set keeps a fixed hash-ordered sample of about
- * limits[split] passages with every party in its share of all passages (a plain hash of the
- * speeches, unstratified, left the test set 58 % one party against 32 % in validation, so "always
- * the training majority" beat every model on test and lost to all on validation).
+ * a passage (Democratic, Republican, or any other), or the decade it was said in (SOTU_DECADES).
+ * Whole speeches go to one set, so no speech is split across sets, and the speeches of each class
+ * are dealt in a fixed hash order, every tenth to test and the next to validation. Each set keeps a
+ * fixed hash-ordered sample of about limits[split] passages with every class in its share of all
+ * passages (a plain hash of the speeches, unstratified, left the test set 58 % one party against
+ * 32 % in validation, so "always the training majority" beat every model on test and lost to all
+ * on validation).
  */
 export function sotuRecords(
   limits = { train: 4000, validation: 600, test: 600 },
@@ -64,8 +65,10 @@ export function sotuRecords(
       }),
   );
   // Each set's sample holds every class in its share of all passages (long modern speeches
-  // would otherwise tip a set of a few dozen speeches towards their party).
-  const share = (label: string): number => all.filter((r) => r.label === label).length / all.length;
+  // would otherwise tip a set of a few dozen speeches towards their class).
+  const passagesOf = new Map<string, number>();
+  for (const r of all) passagesOf.set(r.label, (passagesOf.get(r.label) ?? 0) + 1);
+  const share = (label: string): number => (passagesOf.get(label) ?? 0) / all.length;
   // A President may repeat a passage in a later speech (Roosevelt, 1906 and 1907): held-out sets
   // leave out what the training speeches also say.
   const trained = new Set(all.filter((r) => r.split === "train").map((r) => r.text));
