@@ -44,20 +44,15 @@ export function taskMarkdown(report: TaskReport): string {
       `| ${b.name} | ${b.parameters.toLocaleString("en-US")} | ${b.chosen ?? "–"} | ${v(b.validation)} | ${b.test === null ? "–" : v(b.test)} | – | – | – |`,
     );
   for (const r of report.rows) lines.push(rowMarkdown(r, v, d));
-  if (report.plateau) {
-    const p = report.plateau;
-    const f =
-      p.measure === "validation accuracy"
-        ? (x: number) => `${(100 * x).toFixed(1)}%`
-        : (x: number) => x.toFixed(3);
+  const p = report.plateau;
+  if (p)
     lines.push(
       "",
-      `Plateau: LoRA's ${p.measure} (mean over seeds) went from ${f(p.atThreeQuarters)} at three quarters of training to ${f(p.last)} at the end: ` +
+      `Plateau: LoRA (seed 0, chosen rate) scored ${v(p.atSteps)} on validation after ${p.steps} steps and ${v(p.atDoubled)} after ${2 * p.steps}: ` +
         (p.plateaued
-          ? "flat (within the threshold)."
-          : "**still moving: train longer before trusting the ranking.**"),
+          ? "doubling the steps did not pay (gain under the threshold)."
+          : "**doubling the steps still paid: train longer before trusting the ranking.**"),
     );
-  }
   const edges = report.rows.filter((r) => r.atEdge && !r.variant.startsWith("dylora ("));
   if (edges.length)
     lines.push(

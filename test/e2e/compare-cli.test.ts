@@ -57,7 +57,11 @@ describe("morelora compare (the protocol at toy scale)", () => {
     ];
     const first = run(...args);
     assert.equal(first.status, 0, first.stderr);
-    assert.equal(cells(join(out, "cells")).length, 4 * 3, "per variant: 2 sweep cells and seed 1");
+    assert.equal(
+      cells(join(out, "cells")).length,
+      4 * 3 + 1,
+      "per variant: 2 sweep cells and seed 1; LoRA once more at twice the steps",
+    );
     const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
     const [report] = results.reports;
     assert.equal(report.split, "test");
@@ -78,8 +82,13 @@ describe("morelora compare (the protocol at toy scale)", () => {
     assert.equal(row("lora").curve.length, 3, "a validation point per step");
     assert.ok([0.01, 0.03].includes(row("lora").lr));
     assert.match(results.findings.join("\n"), /DyLoRA's nested ranks.*dylora \(rank 2\) − lora@2/);
+    assert.equal(report.plateau.steps, 3);
     const md = readFileSync(join(out, "results.md"), "utf8");
     assert.match(md, /\| majority class \| 0 \|/);
+    assert.match(
+      md,
+      /Plateau: LoRA \(seed 0, chosen rate\) scored [\d.]+ on validation after 3 steps and [\d.]+ after 6/,
+    );
     assert.doesNotMatch(md, /VALIDATION NUMBERS/);
     const svg = readFileSync(join(out, "task.svg"), "utf8");
     assert.ok(

@@ -8,6 +8,11 @@ export interface CellKey {
   variant: string;
   lr: number;
   seed: number;
+  /**
+   * Training steps, only where a cell trains longer than its task's cells: LoRA's plateau check
+   * trains once at twice the steps (protocol.ts).
+   */
+  steps?: number;
 }
 
 /** Validation loss (and accuracy) at a step, with the mean training loss since the previous point. */
@@ -58,7 +63,8 @@ export class CellStore {
   }
 
   path(key: CellKey): string {
-    return join(this.dir, slug(key.task), slug(key.variant), `lr${key.lr}-seed${key.seed}.json`);
+    const steps = key.steps === undefined ? "" : `-steps${key.steps}`;
+    return join(this.dir, slug(key.task), slug(key.variant), `lr${key.lr}-seed${key.seed}${steps}.json`);
   }
 
   /** The finished cell, if any; an error naming the setting if it was trained with other settings. */

@@ -38,10 +38,16 @@ function contentHash(path: string): string {
   return h.digest("hex").slice(0, 16);
 }
 
-/** Everything a cell's numbers depend on besides its key; a resumed run must match it. */
-function settingsOf(base: JobOptions, task: CompareTask, dyloraRanks: number[]): Record<string, unknown> {
-  const { lr: _lr, seed: _seed, outDir: _out, ...train } = base.train;
+/** Everything a cell's numbers depend on besides its key (`steps`: a cell's own step count); a resumed run must match it. */
+function settingsOf(
+  base: JobOptions,
+  task: CompareTask,
+  dyloraRanks: number[],
+  steps?: number,
+): Record<string, unknown> {
+  const { lr: _lr, seed: _seed, outDir: _out, ...train } = taskJob(base, task).train;
   void [_lr, _seed, _out];
+  if (steps !== undefined) train.maxSteps = steps;
   const job: Record<string, unknown> = { ...task.job };
   for (const k of ["model", "data", "validation", "testFile"] as const)
     if (typeof job[k] === "string") job[k] = contentHash(job[k] as string);
@@ -81,16 +87,17 @@ export async function runComparison(
   const store = new CellStore(join(options.outDir, "cells"), options.resume);
   const cache = newCellCache();
   const known = new Map<string, Record<string, unknown>>();
-  const settings = (task: CompareTask): Record<string, unknown> => {
-    if (!known.has(task.name)) known.set(task.name, settingsOf(base, task, options.dyloraRanks));
-    return known.get(task.name)!;
+  const settings = (task: CompareTask, steps?: number): Record<string, unknown> => {
+    const at = `${task.name} ${steps}`;
+    if (!known.has(at)) known.set(at, settingsOf(base, task, options.dyloraRanks, steps));
+    return known.get(at)!;
   };
   const runs = await runProtocol(
     tasks,
     store,
     settings,
-    (task, key) => runCell(base, task, key, settings(task), cache, options.dyloraRanks),
-    options,
+    (task, key) => runCell(base, task, key, settings(task, key.steps), cache, options.dyloraRanks),
+    { ...options, steps: (task) => taskJob(base, task).train.maxSteps ?? null },
     options.onCell,
   );
   const reports: TaskReport[] = [];

@@ -9,6 +9,11 @@ export interface ProtocolOptions {
   lrs: number[];
   /** How many times the sweep may grow by one step at each edge when the best rate sits there. */
   extend: number;
+  /**
+   * A task's training steps, where known: LoRA then trains once more at twice the steps (seed 0,
+   * its chosen rate), and the report compares the two to say whether its score had plateaued.
+   */
+  steps?: (task: CompareTask) => number | null;
 }
 
 /** A variant's runs on a task: the sweep that chose its learning rate, then the seeds at that rate. */
@@ -23,6 +28,8 @@ export interface VariantRuns {
   atEdge: boolean;
   /** Cells at the chosen rate, seeds 0..n−1. */
   seeds: Cell[];
+  /** LoRA only: seed 0 at the chosen rate trained for twice the steps (the plateau check). */
+  doubled: Cell | null;
 }
 
 /** Runs (or, from the store, reuses) a cell. */
@@ -35,21 +42,22 @@ export const appliesTo = (variant: string, task: CompareTask): boolean =>
 /**
  * The protocol of docs/results.md: per task and variant, a learning-rate sweep on seed 0 chosen
  * on validation (extended by one step past an edge that wins, up to `extend` times a side), then
- * `seeds` seeds at the chosen rate. Finished cells come from the store, new ones go to it as they finish.
+ * `seeds` seeds at the chosen rate; for LoRA, one run at twice the steps. Finished cells come from
+ * the store, new ones go to it as they finish. `settingsOf` gives what a task's cells must share,
+ * for a cell trained `steps` long where it is not the task's own count.
  */
 export async function runProtocol(
   tasks: readonly CompareTask[],
   store: CellStore,
-  settingsOf: (task: CompareTask) => Record<string, unknown>,
+  settingsOf: (task: CompareTask, steps?: number) => Record<string, unknown>,
   run: CellRunner,
   options: ProtocolOptions,
   onCell?: (cell: Cell, reused: boolean) => void,
 ): Promise<VariantRuns[]> {
   const out: VariantRuns[] = [];
   for (const task of tasks) {
-    const settings = settingsOf(task);
     const cell = async (key: CellKey): Promise<Cell> => {
-      const done = store.get(key, settings);
+      const done = store.get(key, settingsOf(task, key.steps));
       if (done) {
         onCell?.(done, true);
         return done;
@@ -88,7 +96,12 @@ export async function runProtocol(
           seeds.push(await cell({ task: task.name, variant, lr: chosenLr, seed }));
       const atEdge =
         chosenLr !== null && sweep.length > 1 && (best === sweep[0] || best === sweep[sweep.length - 1]);
-      out.push({ task: task.name, variant, sweep, chosenLr, atEdge, seeds });
+      const steps = options.steps?.(task) ?? null;
+      const doubled =
+        variant === "lora" && chosenLr !== null && steps !== null
+          ? await cell({ task: task.name, variant, lr: chosenLr, seed: 0, steps: 2 * steps })
+          : null;
+      out.push({ task: task.name, variant, sweep, chosenLr, atEdge, seeds, doubled });
     }
   }
   return out;

@@ -22,15 +22,23 @@ export const newCellCache = (): CellCache => ({ examples: new Map(), pairs: new 
 /** Validation points per training curve. */
 const CURVE_POINTS = 10;
 
-/** A task's job options; a --val-ratio split is the same for every seed, so per-seed scores pair up (docs/results.md). */
+/**
+ * A task's job options, with the task's own step count; a --val-ratio split is the same for every
+ * seed, so per-seed scores pair up (docs/results.md).
+ */
 export const taskJob = (base: JobOptions, task: CompareTask): JobOptions =>
-  ({ ...base, splitSeed: 0, ...task.job }) as JobOptions;
+  ({
+    ...base,
+    splitSeed: 0,
+    ...task.job,
+    train: task.maxSteps === undefined ? base.train : { ...base.train, maxSteps: task.maxSteps },
+  }) as JobOptions;
 
 /** The job of a cell: the shared settings, the task's data, the variant's adapter, the cell's lr and seed. */
 export function cellJob(base: JobOptions, task: CompareTask, key: CellKey): JobOptions {
   const variant = parseVariant(key.variant);
   const j = taskJob(base, task);
-  const steps = j.train.maxSteps;
+  const steps = key.steps ?? j.train.maxSteps;
   return {
     ...j,
     full: variant.kind !== "adapter",
@@ -39,6 +47,7 @@ export function cellJob(base: JobOptions, task: CompareTask, key: CellKey): JobO
       ...j.train,
       lr: key.lr,
       seed: key.seed,
+      maxSteps: steps,
       outDir: null,
       checkpointEvery: null,
       earlyStopPatience: null,

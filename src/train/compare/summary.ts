@@ -25,13 +25,18 @@ export interface Row {
   failed: string | null;
 }
 
+/**
+ * Whether LoRA had plateaued: its seed-0 run at the chosen rate against the same run trained twice
+ * as long. With a decaying learning rate the last quarter of one curve still moves as the rate
+ * settles, so the check is whether doubling the steps pays (docs/results.md).
+ */
 export interface Plateau {
-  variant: string;
-  measure: "validation accuracy" | "validation loss";
-  /** The curve's value at 3/4 of training and at the end, and the change between them. */
-  atThreeQuarters: number;
-  last: number;
-  change: number;
+  steps: number;
+  /** The validation score (the task metric) after `steps` and after twice as many. */
+  atSteps: number;
+  atDoubled: number;
+  gain: number;
+  /** Doubling gained less than one point (for −loss: less than 2% of the loss). */
   plateaued: boolean;
 }
 
@@ -62,24 +67,19 @@ function meanCurve(cells: readonly Cell[]): CurvePoint[] {
   });
 }
 
-/**
- * Whether a curve has flattened: over its last quarter, accuracy moved by less than one point, or
- * the loss by less than 2% (docs/results.md states these thresholds).
- */
-export function plateauOf(variant: string, curve: readonly CurvePoint[]): Plateau | null {
-  if (curve.length < 4) return null;
-  const accuracy = curve.every((p) => p.validationAccuracy !== undefined);
-  const value = (p: CurvePoint): number => (accuracy ? p.validationAccuracy! : p.validationLoss);
-  const last = value(curve[curve.length - 1]);
-  const atThreeQuarters = value(curve[Math.floor((curve.length - 1) * 0.75)]);
-  const change = last - atThreeQuarters;
+/** The plateau check of a task: LoRA's seed-0 score at its chosen rate against twice the steps. */
+export function plateauOf(metric: CompareMetric, runs: VariantRuns | undefined): Plateau | null {
+  const single = runs?.seeds.find((c) => c.seed === 0);
+  const doubled = runs?.doubled;
+  if (!single || !doubled?.steps || single.validation === null || doubled.validation === null) return null;
+  const gain = doubled.validation - single.validation;
+  const threshold = metric === "loss" ? 0.02 * Math.abs(single.validation) : 0.01;
   return {
-    variant,
-    measure: accuracy ? "validation accuracy" : "validation loss",
-    atThreeQuarters,
-    last,
-    change,
-    plateaued: accuracy ? Math.abs(change) < 0.01 : Math.abs(change) < 0.02 * Math.abs(atThreeQuarters),
+    steps: doubled.steps / 2,
+    atSteps: single.validation,
+    atDoubled: doubled.validation,
+    gain,
+    plateaued: gain < threshold,
   };
 }
 
@@ -137,6 +137,9 @@ export function taskReport(
     if (ref && !row.failed && !ref.failed)
       row.versus = { reference: ref.variant, difference: pairedDifference(bySeed(row), bySeed(ref)) };
   }
-  const lora = rows.find((x) => x.variant === "lora");
-  return { task, metric, split, rows, baselines, plateau: lora ? plateauOf("lora", lora.curve) : null };
+  const plateau = plateauOf(
+    metric,
+    mine.find((r) => r.variant === "lora"),
+  );
+  return { task, metric, split, rows, baselines, plateau };
 }

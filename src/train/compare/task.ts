@@ -16,4 +16,9 @@ export interface CompareTask {
   head: string[];
   /** The head is not in the checkpoint (fresh): each seed draws it anew. */
   freshHead?: boolean;
+  /**
+   * Training steps of every cell of this task, in place of the shared --max-steps: each built-in
+   * task trains as long as LoRA needs to plateau on it (docs/results.md).
+   */
+  maxSteps?: number;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -28,13 +28,15 @@ const settings = { steps: 10 };
 function fakeRunner(log: CellKey[], offset: Record<string, number>) {
   return async (_: CompareTask, key: CellKey): Promise<Cell> => {
     log.push(key);
-    const peak = 0.8 - 0.05 * Math.abs(Math.log10(key.lr) + 2);
+    // Twice the steps gains 0.5 points on "lora" and 3 points on "lora@2" (still learning).
+    const longer = key.steps ? (key.variant === "lora" ? 0.005 : 0.03) : 0;
+    const peak = 0.8 - 0.05 * Math.abs(Math.log10(key.lr) + 2) + longer;
     const noise = [0, 0.004, -0.003, 0.002, -0.001][key.seed] ?? 0;
     const score = peak + (offset[key.variant] ?? 0) + noise;
     const diverged = key.lr > 0.05 || key.variant === "hadamard";
     return {
       ...key,
-      settings,
+      settings: key.steps ? { steps: key.steps } : settings,
       parameters: key.variant === "condlora" ? 10 : 40,
       validation: diverged ? null : score,
       test: diverged ? null : score - 0.01,
@@ -155,6 +157,50 @@ describe("the comparison protocol", () => {
     assert.match(
       low.find((l) => /DoRA over/.test(l))!,
       /not seen.*neither dora nor lora beats the majority class/,
+    );
+  });
+
+  it("trains LoRA once more at twice the steps and calls the score flat when that gains under a point", async () => {
+    const dir = tmp();
+    const log: CellKey[] = [];
+    const settingsOf = (_: CompareTask, steps?: number) => ({ steps: steps ?? 10 });
+    const options = { variants: ["lora", "dora"], seeds: 2, lrs: [1e-3, 1e-2], extend: 0, steps: () => 10 };
+    const runs = await runProtocol(
+      [task],
+      new CellStore(dir, false),
+      settingsOf,
+      fakeRunner(log, {}),
+      options,
+    );
+    assert.deepEqual(
+      log.filter((k) => k.steps !== undefined),
+      [{ task: "toy", variant: "lora", lr: 1e-2, seed: 0, steps: 20 }],
+      "one doubled cell: LoRA, seed 0, its chosen rate; no other variant",
+    );
+    assert.equal(runs[1].doubled, null);
+    const plateau = taskReport("toy", "accuracy", runs, []).plateau!;
+    assert.equal(plateau.steps, 10);
+    assert.ok(Math.abs(plateau.gain - 0.005) < 1e-12);
+    assert.equal(plateau.plateaued, true);
+    // The doubled cell is stored under its own name and reused on resume.
+    assert.ok(existsSync(join(dir, "toy", "lora", "lr0.01-seed0-steps20.json")));
+    const again: CellKey[] = [];
+    await runProtocol([task], new CellStore(dir, true), settingsOf, fakeRunner(again, {}), options);
+    assert.equal(again.length, 0);
+    const moving = await runProtocol(
+      [{ ...task, name: "toy2" }],
+      new CellStore(tmp(), false),
+      settingsOf,
+      async (t, key) => ({
+        ...(await fakeRunner([], {})(t, { ...key, variant: key.steps ? "lora@2" : "lora" })),
+        variant: key.variant,
+      }),
+      { ...options, variants: ["lora"] },
+    );
+    assert.equal(
+      taskReport("toy2", "accuracy", moving, []).plateau!.plateaued,
+      false,
+      "3 points from doubling",
     );
   });
 
