@@ -19,7 +19,7 @@ export const DEFAULT_TASKS = ["spam", "sotu-decade", "g2p"] as const;
  * the probes of docs/results.md (the report repeats that check on every full run).
  */
 const TASK_STEPS: Record<BuiltInTask, number> = {
-  spam: 800,
+  spam: 400,
   sotu: 800,
   "sotu-decade": 400,
   g2p: 3200,

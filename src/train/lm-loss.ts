@@ -27,10 +27,21 @@ function plainHead(head: Module): Linear | null {
 export function nextTokenLoss(model: CausalLM, batch: Batch): Tensor {
   const hidden = model.hiddenStates(batch.ids, { attentionMask: batch.attentionMask });
   const [b, t, d] = hidden.shape;
-  const targets = nextTokenTargets(batch.targets);
+  let targets = nextTokenTargets(batch.targets);
+  let rows = T.reshape(hidden, [b * t, d]);
+  // Only positions with a target reach the head: with prompt/completion data or padding, most rows
+  // are ignored, and the vocabulary-wide product is the step's largest.
+  const kept: number[] = [];
+  (targets.data as Int32Array).forEach((y, i) => y !== IGNORE && kept.push(i));
+  if (kept.length < b * t) {
+    rows = T.indexSelect(rows, 0, kept);
+    targets = T.tensor(
+      Int32Array.from(kept, (i) => targets.data[i]),
+      [kept.length],
+    );
+  }
   const head = model.lmHead();
   const linear = plainHead(head);
-  const rows = T.reshape(hidden, [b * t, d]);
   if (linear) return T.linearCrossEntropy(rows, linear.weight, targets, { ignoreIndex: IGNORE });
   const logits = (head as Module & { forward(x: Tensor): Tensor }).forward(rows);
   return T.crossEntropy(logits, targets, { ignoreIndex: IGNORE });

@@ -15,7 +15,7 @@ export interface CellKey {
   steps?: number;
 }
 
-/** Validation loss (and accuracy) at a step, with the mean training loss since the previous point. */
+/** Validation loss (and accuracy) at a step, on the curve's share of validation (run-cell.ts), with the mean training loss since the previous point. */
 export interface CurvePoint {
   step: number;
   trainLoss: number;
