@@ -96,6 +96,11 @@ export function findings(reports: readonly TaskReport[]): string[] {
       const v = (x: number): string => (percent ? (100 * x).toFixed(1) : x.toFixed(3));
       const floor = report.baselines.find((b) => b.name === "majority class");
       const floorScore = floor ? (report.split === "test" ? floor.test : floor.validation) : null;
+      const p = report.plateau;
+      const moving =
+        p && !p.plateaued
+          ? `; LoRA had not plateaued on ${report.task} (twice the steps gained ${signed(percent ? 100 * p.gain : p.gain, percent ? 1 : 3)}${unit}), so this ranks runs still learning`
+          : "";
       for (const name of claim.rows(report)) {
         const row = report.rows.find((r) => r.variant === name);
         if (!row) continue;
@@ -113,7 +118,7 @@ export function findings(reports: readonly TaskReport[]): string[] {
               `(${ref.parameters.toLocaleString("en-US")})`
             : `${row.variant}: ${row.failed ?? "no reference row to compare with"}`;
         lines.push(
-          `- **${claim.title}** (${claim.source}; ${report.task}, ${report.split} ${report.metric}): **${says}**. ${numbers}${why ? `; ${why}` : ""}.`,
+          `- **${claim.title}** (${claim.source}; ${report.task}, ${report.split} ${report.metric}): **${says}**. ${numbers}${why ? `; ${why}` : ""}${moving}.`,
         );
       }
     }

@@ -195,12 +195,13 @@ describe("the comparison protocol", () => {
         ...(await fakeRunner([], {})(t, { ...key, variant: key.steps ? "lora@2" : "lora" })),
         variant: key.variant,
       }),
-      { ...options, variants: ["lora"] },
+      { ...options, variants: ["lora", "dora"] },
     );
-    assert.equal(
-      taskReport("toy2", "accuracy", moving, []).plateau!.plateaued,
-      false,
-      "3 points from doubling",
+    const report = taskReport("toy2", "accuracy", moving, []);
+    assert.equal(report.plateau!.plateaued, false, "3 points from doubling");
+    assert.match(
+      findings([report]).find((l) => /DoRA over LoRA/.test(l))!,
+      /LoRA had not plateaued on toy2 \(twice the steps gained \+3\.0 points\), so this ranks runs still learning\.$/,
     );
   });
 
