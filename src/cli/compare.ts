@@ -179,11 +179,13 @@ export function registerCompare(program: Command): void {
         const data = join(out, "data");
         makeDir(data);
         writeTextFile(join(data, ".gitignore"), "*\n");
-        // Each built-in task brings the step count LoRA plateaus at; --max-steps replaces it for all.
+        // Each built-in task brings the step count LoRA plateaus at, and its adapted modules;
+        // --max-steps and --target replace them for every task.
         const steps = (o.maxSteps as number | null | undefined) ?? undefined;
         tasks = taskNames.map((name) => ({
           ...builtInTask(name, data),
           ...(steps ? { maxSteps: steps } : {}),
+          ...(fromCli("target") ? { targetModules: undefined } : {}),
         }));
       } else {
         const job = toJobOptions(o);

@@ -45,7 +45,8 @@ function settingsOf(
   dyloraRanks: number[],
   steps?: number,
 ): Record<string, unknown> {
-  const { lr: _lr, seed: _seed, outDir: _out, ...train } = taskJob(base, task).train;
+  const { train: own, adapter } = taskJob(base, task);
+  const { lr: _lr, seed: _seed, outDir: _out, ...train } = own;
   void [_lr, _seed, _out];
   if (steps !== undefined) train.maxSteps = steps;
   const job: Record<string, unknown> = { ...task.job };
@@ -56,7 +57,7 @@ function settingsOf(
     metric: task.metric,
     head: task.head,
     freshHead: task.freshHead ?? false,
-    adapter: base.adapter,
+    adapter,
     train,
     dyloraRanks,
   };

@@ -30,8 +30,8 @@ const CURVE_POINTS = 10;
 const CURVE_STRIDE = 3;
 
 /**
- * A task's job options, with the task's own step count; a --val-ratio split is the same for every
- * seed, so per-seed scores pair up (docs/results.md).
+ * A task's job options, with the task's own step count and adapted modules; a --val-ratio split is
+ * the same for every seed, so per-seed scores pair up (docs/results.md).
  */
 export const taskJob = (base: JobOptions, task: CompareTask): JobOptions =>
   ({
@@ -39,6 +39,10 @@ export const taskJob = (base: JobOptions, task: CompareTask): JobOptions =>
     splitSeed: 0,
     ...task.job,
     train: task.maxSteps === undefined ? base.train : { ...base.train, maxSteps: task.maxSteps },
+    adapter:
+      task.targetModules === undefined
+        ? base.adapter
+        : { ...base.adapter, targetModules: task.targetModules },
   }) as JobOptions;
 
 /** The job of a cell: the shared settings, the task's data, the variant's adapter, the cell's lr and seed. */

@@ -1,3 +1,4 @@
+import type { AdapterConfigInput } from "../../adapters/index.js";
 import type { JobOptions } from "../job.js";
 
 /**
@@ -21,4 +22,6 @@ export interface CompareTask {
    * task trains as long as LoRA needs to plateau on it (docs/results.md).
    */
   maxSteps?: number;
+  /** Modules every adapter of this task adapts, in place of the shared --target. */
+  targetModules?: AdapterConfigInput["targetModules"];
 }

@@ -217,6 +217,34 @@ describe("the comparison protocol", () => {
     );
   });
 
+  it("trains a cell for its task's steps on its task's modules, and a doubled cell twice as long", () => {
+    const base = {
+      adapter: { r: 4, targetModules: ["q_proj"] },
+      train: { maxSteps: 10 },
+    } as unknown as JobOptions;
+    const own = { ...task, maxSteps: 30, targetModules: "all-linear" };
+    const key = { task: "toy", variant: "dora", lr: 1e-3, seed: 0 };
+    const [plain, mine, doubled] = [
+      cellJob(base, task, key),
+      cellJob(base, own, key),
+      cellJob(base, own, { ...key, steps: 60 }),
+    ];
+    assert.deepEqual(
+      [plain, mine, doubled].map((j) => [
+        j.train.maxSteps,
+        j.train.evalEvery,
+        j.adapter.targetModules,
+        j.adapter.r,
+        j.adapter.method,
+      ]),
+      [
+        [10, 1, ["q_proj"], 4, "dora"],
+        [30, 3, "all-linear", 4, "dora"],
+        [60, 6, "all-linear", 4, "dora"],
+      ],
+    );
+  });
+
   it("names a bad variant", () => {
     assert.throws(
       () => parseVariant("lorra"),
