@@ -34,13 +34,13 @@ export interface CompareRunOptions {
 
 /** The scale caveat every findings section starts with. */
 function caveat(base: JobOptions, tasks: readonly CompareTask[]): string {
-  const length = (t: CompareTask): string => {
+  const scale = (t: CompareTask): string => {
     const steps = t.maxSteps ?? base.train.maxSteps;
-    return `${t.name} (${steps ? `${steps} steps` : `${base.train.epochs ?? 1} epoch(s)`})`;
+    const modules = [t.targetModules ?? base.adapter.targetModules ?? "q_proj,v_proj"].flat().join(", ");
+    return `${t.name} (${steps ? `${steps} steps` : `${base.train.epochs ?? 1} epoch(s)`}, adapters on ${modules})`;
   };
   return (
-    `Scale: batch ${base.train.batchSize ?? 8}, ` +
-    `r = ${base.adapter.r ?? 8} on ${[base.adapter.targetModules ?? "q_proj,v_proj"].flat().join(", ")}, tasks ${tasks.map(length).join(", ")}. ` +
+    `Scale: batch ${base.train.batchSize ?? 8}, r = ${base.adapter.r ?? 8}, tasks ${tasks.map(scale).join("; ")}. ` +
     "The papers' claims are about models of billions of parameters trained far longer; held, not seen and contradicted are about this scale only. " +
     "A claim is held when the 95% t-interval of the paired per-seed difference lies above 0 (for on par: above −2 points), contradicted when it lies below, not seen otherwise."
   );
