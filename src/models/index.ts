@@ -1,6 +1,6 @@
 export { type BertConfig, BertForSequenceClassification, BertModel, type EncoderInput } from "./bert.js";
 export { type CausalLM, type DecoderInput, isCausalLM, KvCache } from "./causal-lm.js";
-export { type GenerateOptions, type Generative, generate } from "./generate.js";
+export { type GenerateOptions, type Generative, generate, greedyBatch } from "./generate.js";
 export { Gpt2LMHeadModel } from "./gpt2.js";
 export {
   buildModel,

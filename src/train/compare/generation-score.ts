@@ -1,4 +1,4 @@
-import { type Generative, generate, type HFTokenizer } from "../../models/index.js";
+import { type Generative, greedyBatch, type HFTokenizer } from "../../models/index.js";
 import { readRecords, textField } from "../records.js";
 
 export interface PromptCompletion {
@@ -52,26 +52,46 @@ export interface GenerationScores {
   editAccuracy: number;
 }
 
+/** Prompts decoded together: same-length prompts share each forward (greedyBatch). */
+const DECODE_BATCH = 64;
+
 /** Greedy continuations (up to the end-of-text token) of every prompt, scored against the references. */
 export function generationScores(
   model: Generative,
   tok: HFTokenizer,
   pairs: readonly PromptCompletion[],
 ): GenerationScores {
+  const prompts = pairs.map((p) => tok.encode(p.prompt));
+  // Up to four tokens beyond the reference: room for a wrong guess, and a bound on rambling.
+  const limits = pairs.map((p) => tok.encode(p.completion, { addSpecialTokens: false }).length + 4);
+  const stops = tok.eosId === null ? [] : [tok.eosId];
+  const generated: number[][] = new Array(pairs.length);
+  const byLength = new Map<number, number[]>();
+  prompts.forEach((p, i) => {
+    const group = byLength.get(p.length) ?? [];
+    byLength.set(p.length, group);
+    group.push(i);
+  });
+  for (const group of byLength.values())
+    for (let start = 0; start < group.length; start += DECODE_BATCH) {
+      const rows = group.slice(start, start + DECODE_BATCH);
+      const out = greedyBatch(
+        model,
+        rows.map((i) => prompts[i]),
+        rows.map((i) => limits[i]),
+        stops,
+      );
+      rows.forEach((i, j) => (generated[i] = out[j]));
+    }
   let right = 0;
   let edits = 0;
   let total = 0;
-  for (const { prompt, completion } of pairs) {
-    const reference = tok.encode(completion, { addSpecialTokens: false });
-    const ids = generate(model, tok.encode(prompt), {
-      maxNewTokens: reference.length + 4,
-      stopTokens: tok.eosId === null ? [] : [tok.eosId],
-    });
-    const got = units(tok.decode(ids));
+  pairs.forEach(({ completion }, i) => {
+    const got = units(tok.decode(generated[i]));
     const want = units(completion);
     if (got.join(" ") === want.join(" ")) right++;
     edits += editDistance(got, want);
     total += want.length;
-  }
+  });
   return { exactMatch: right / Math.max(1, pairs.length), editAccuracy: 1 - edits / Math.max(1, total) };
 }
