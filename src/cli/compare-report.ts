@@ -53,6 +53,11 @@ export function taskMarkdown(report: TaskReport): string {
           ? "doubling the steps did not pay (gain under the threshold)."
           : "**doubling the steps still paid: train longer before trusting the ranking.**"),
     );
+  if (report.unfinished.length)
+    lines.push(
+      "",
+      `**Not finished, left out of this table** (a report of a run in progress): ${report.unfinished.map((u) => `${u.variant} (${u.found} cell${u.found === 1 ? "" : "s"} done)`).join(", ")}.`,
+    );
   const edges = report.rows.filter((r) => r.atEdge && !r.variant.startsWith("dylora ("));
   if (edges.length)
     lines.push(

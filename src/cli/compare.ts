@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import Table from "cli-table3";
 import type { Command } from "commander";
@@ -27,6 +28,8 @@ export interface CompareRunOptions {
   dyloraRanks: number[];
   outDir: string;
   resume: boolean;
+  /** Train nothing: the report of the finished variants in outDir. */
+  reportOnly?: boolean;
   quiet?: boolean;
   /** The command line, written into the report. */
   command: string;
@@ -59,7 +62,8 @@ export async function runCompare(
     extend: o.extend,
     dyloraRanks: o.dyloraRanks,
     outDir: o.outDir,
-    resume: o.resume,
+    resume: o.resume || Boolean(o.reportOnly),
+    reportOnly: o.reportOnly,
     onCell: (c, reused) => {
       if (o.quiet) return;
       const score = c.validation === null ? `failed: ${c.error}` : `validation ${c.validation.toFixed(4)}`;
@@ -96,6 +100,8 @@ export async function runCompare(
       ]);
     }
     console.log(t.toString());
+    if (report.unfinished.length)
+      console.log(`not finished, left out: ${report.unfinished.map((u) => u.variant).join(", ")}`);
   }
   const words = caveat(base, tasks);
   console.log(`\n${words}\n${comparison.findings.join("\n")}`);
@@ -146,6 +152,10 @@ export function registerCompare(program: Command): void {
     .option("--ranks <list>", "lower ranks DyLoRA is read at (and LoRA trained at)", "1,2,4")
     .option("--test <file>", "held-out test data (without it the report shows validation numbers)")
     .option("--resume", "reuse the finished cells in --out and run only the missing ones")
+    .option(
+      "--report-only",
+      "train nothing: write the report of the variants whose cells in --out are all finished, naming the others",
+    )
     .action(async () => {
       const o = resolveOptions(cmd, { required: [] });
       const out = (o.outDir as string | null) ?? "morelora-compare";
@@ -155,6 +165,8 @@ export function registerCompare(program: Command): void {
         throw new Error("--model and --data go together (leave both out for the built-in tasks)");
       if (builtIn && o.test)
         throw new Error("--test goes with --model and --data; the built-in tasks bring their own test split");
+      if (o.reportOnly && !existsSync(join(out, "cells")))
+        throw new Error(`--report-only: ${join(out, "cells")} does not exist (no finished cells to report)`);
       const seeds = positiveInt("--seeds", o.seeds);
       const lrs = listOf(o.lrs).map(Number);
       if (!lrs.length || lrs.some((x) => !(x > 0)))
@@ -217,6 +229,7 @@ export function registerCompare(program: Command): void {
         dyloraRanks: ranks,
         outDir: out,
         resume: Boolean(o.resume),
+        reportOnly: Boolean(o.reportOnly),
         quiet: Boolean(o.quiet),
         command: `morelora ${process.argv.slice(2).join(" ")}`,
       });

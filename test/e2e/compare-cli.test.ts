@@ -103,6 +103,20 @@ describe("morelora compare (the protocol at toy scale)", () => {
     assert.doesNotMatch(again.stderr, /validation \d/, "no cell trained again");
     assert.match(again.stderr, /done earlier/);
     assert.deepEqual(JSON.parse(readFileSync(join(out, "results.json"), "utf8")).reports, results.reports);
+    // A report of a run in progress: dora has no cells yet, so it is named and left out; nothing trains.
+    const withDora = args.map((a) => (a === "lora,dylora,lora@2,head" ? "lora,dora,dylora,lora@2,head" : a));
+    const partial = run(...withDora, "--report-only");
+    assert.equal(partial.status, 0, partial.stderr);
+    assert.doesNotMatch(partial.stderr, /validation \d/, "nothing trained");
+    assert.match(partial.stdout, /not finished, left out: dora/);
+    assert.match(
+      readFileSync(join(out, "results.md"), "utf8"),
+      /\*\*Not finished, left out of this table\*\* \(a report of a run in progress\): dora \(0 cells done\)/,
+    );
+    assert.equal(cells(join(out, "cells")).length, 13, "no cell was added");
+    const nothing = run("compare", "--report-only", "--out", join(dir, "nowhere"));
+    assert.equal(nothing.status, 1);
+    assert.match(nothing.stderr, /--report-only: .*nowhere\/cells does not exist/);
     const refused = run(...args);
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /holds finished cells .*pass --resume/);

@@ -7,7 +7,7 @@ import { type Cell, CellStore } from "./cells.js";
 import { findings } from "./findings.js";
 import { type ProtocolOptions, runProtocol, type VariantRuns } from "./protocol.js";
 import { newCellCache, runCell, taskJob } from "./run-cell.js";
-import { type TaskReport, taskReport } from "./summary.js";
+import { type TaskReport, taskReport, type Unfinished } from "./summary.js";
 import type { CompareTask } from "./task.js";
 import { parseVariant } from "./variants.js";
 
@@ -18,6 +18,8 @@ export interface ComparisonOptions extends ProtocolOptions {
   resume: boolean;
   /** Lower ranks DyLoRA is read at after training. */
   dyloraRanks: number[];
+  /** Train nothing: report the variants whose cells are all in outDir, and name the others. */
+  reportOnly?: boolean;
   onCell?(cell: Cell, reused: boolean): void;
 }
 
@@ -93,16 +95,31 @@ export async function runComparison(
     if (!known.has(at)) known.set(at, settingsOf(base, task, options.dyloraRanks, steps));
     return known.get(at)!;
   };
+  const unfinished: Unfinished[] = [];
   const runs = await runProtocol(
     tasks,
     store,
     settings,
     (task, key) => runCell(base, task, key, settings(task, key.steps), cache, options.dyloraRanks),
-    { ...options, steps: (task) => taskJob(base, task).train.maxSteps ?? null },
+    {
+      ...options,
+      steps: (task) => taskJob(base, task).train.maxSteps ?? null,
+      ...(options.reportOnly
+        ? { unfinished: (task, variant, found) => unfinished.push({ task, variant, found }) }
+        : {}),
+    },
     options.onCell,
   );
   const reports: TaskReport[] = [];
   for (const task of tasks)
-    reports.push(taskReport(task.name, task.metric, runs, await baselines(base, task, cache)));
+    reports.push(
+      taskReport(
+        task.name,
+        task.metric,
+        runs,
+        await baselines(base, task, cache),
+        unfinished.filter((u) => u.task === task.name),
+      ),
+    );
   return { reports, runs, findings: findings(reports) };
 }

@@ -14,7 +14,15 @@ export interface ProtocolOptions {
    * its chosen rate), and the report compares the two to say whether its score had plateaued.
    */
   steps?: (task: CompareTask) => number | null;
+  /**
+   * When given, nothing trains: a variant with a cell missing from the store is left out of the
+   * result and passed here, with how many of its cells were found (a report of a run in progress).
+   */
+  unfinished?: (task: string, variant: string, found: number) => void;
 }
+
+/** A cell a report-only pass needed and the store does not hold. */
+class MissingCell extends Error {}
 
 /** A variant's runs on a task: the sweep that chose its learning rate, then the seeds at that rate. */
 export interface VariantRuns {
@@ -56,53 +64,72 @@ export async function runProtocol(
 ): Promise<VariantRuns[]> {
   const out: VariantRuns[] = [];
   for (const task of tasks) {
+    const found = new Set<string>();
     const cell = async (key: CellKey): Promise<Cell> => {
       const done = store.get(key, settingsOf(task, key.steps));
       if (done) {
+        found.add(store.path(key));
         onCell?.(done, true);
         return done;
       }
+      if (options.unfinished) throw new MissingCell();
       const fresh = await run(task, key);
       store.put(fresh);
       onCell?.(fresh, false);
       return fresh;
     };
     for (const variant of options.variants.filter((v) => appliesTo(v, task))) {
-      const lrs = [...new Set(options.lrs)].sort((a, b) => a - b);
-      const ratio = lrs.length > 1 ? lrs[1] / lrs[0] : Math.sqrt(10);
-      const sweep: Cell[] = [];
-      for (const lr of lrs) sweep.push(await cell({ task: task.name, variant, lr, seed: 0 }));
-      const valid = (c: Cell): number => c.validation ?? -Infinity;
-      let [low, high] = [0, 0];
-      for (;;) {
-        const best = sweep.reduce((a, b) => (valid(b) > valid(a) ? b : a));
-        if (best.validation === null) break;
-        const next = (lr: number): number => Number(lr.toPrecision(3));
-        if (best === sweep[0] && low < options.extend) {
-          low++;
-          sweep.unshift(await cell({ task: task.name, variant, lr: next(sweep[0].lr / ratio), seed: 0 }));
-        } else if (best === sweep[sweep.length - 1] && high < options.extend) {
-          high++;
-          sweep.push(
-            await cell({ task: task.name, variant, lr: next(sweep[sweep.length - 1].lr * ratio), seed: 0 }),
-          );
-        } else break;
+      found.clear();
+      try {
+        out.push(await variantRuns(task, variant, cell, options));
+      } catch (e) {
+        if (!(e instanceof MissingCell)) throw e;
+        options.unfinished!(task.name, variant, found.size);
       }
-      const best = sweep.reduce((a, b) => (valid(b) > valid(a) ? b : a));
-      const chosenLr = best.validation === null ? null : best.lr;
-      const seeds: Cell[] = [];
-      if (chosenLr !== null)
-        for (let seed = 0; seed < options.seeds; seed++)
-          seeds.push(await cell({ task: task.name, variant, lr: chosenLr, seed }));
-      const atEdge =
-        chosenLr !== null && sweep.length > 1 && (best === sweep[0] || best === sweep[sweep.length - 1]);
-      const steps = options.steps?.(task) ?? null;
-      const doubled =
-        variant === "lora" && chosenLr !== null && steps !== null
-          ? await cell({ task: task.name, variant, lr: chosenLr, seed: 0, steps: 2 * steps })
-          : null;
-      out.push({ task: task.name, variant, sweep, chosenLr, atEdge, seeds, doubled });
     }
   }
   return out;
+}
+
+/** The sweep, the seeds at the chosen rate and (for LoRA) the doubled run of one variant on a task. */
+async function variantRuns(
+  task: CompareTask,
+  variant: string,
+  cell: (key: CellKey) => Promise<Cell>,
+  options: ProtocolOptions,
+): Promise<VariantRuns> {
+  const lrs = [...new Set(options.lrs)].sort((a, b) => a - b);
+  const ratio = lrs.length > 1 ? lrs[1] / lrs[0] : Math.sqrt(10);
+  const sweep: Cell[] = [];
+  for (const lr of lrs) sweep.push(await cell({ task: task.name, variant, lr, seed: 0 }));
+  const valid = (c: Cell): number => c.validation ?? -Infinity;
+  let [low, high] = [0, 0];
+  for (;;) {
+    const best = sweep.reduce((a, b) => (valid(b) > valid(a) ? b : a));
+    if (best.validation === null) break;
+    const next = (lr: number): number => Number(lr.toPrecision(3));
+    if (best === sweep[0] && low < options.extend) {
+      low++;
+      sweep.unshift(await cell({ task: task.name, variant, lr: next(sweep[0].lr / ratio), seed: 0 }));
+    } else if (best === sweep[sweep.length - 1] && high < options.extend) {
+      high++;
+      sweep.push(
+        await cell({ task: task.name, variant, lr: next(sweep[sweep.length - 1].lr * ratio), seed: 0 }),
+      );
+    } else break;
+  }
+  const best = sweep.reduce((a, b) => (valid(b) > valid(a) ? b : a));
+  const chosenLr = best.validation === null ? null : best.lr;
+  const seeds: Cell[] = [];
+  if (chosenLr !== null)
+    for (let seed = 0; seed < options.seeds; seed++)
+      seeds.push(await cell({ task: task.name, variant, lr: chosenLr, seed }));
+  const atEdge =
+    chosenLr !== null && sweep.length > 1 && (best === sweep[0] || best === sweep[sweep.length - 1]);
+  const steps = options.steps?.(task) ?? null;
+  const doubled =
+    variant === "lora" && chosenLr !== null && steps !== null
+      ? await cell({ task: task.name, variant, lr: chosenLr, seed: 0, steps: 2 * steps })
+      : null;
+  return { task: task.name, variant, sweep, chosenLr, atEdge, seeds, doubled };
 }

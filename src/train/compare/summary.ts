@@ -40,6 +40,13 @@ export interface Plateau {
   plateaued: boolean;
 }
 
+/** A variant a report-only pass left out: how many of its cells were found. */
+export interface Unfinished {
+  task: string;
+  variant: string;
+  found: number;
+}
+
 export interface TaskReport {
   task: string;
   metric: CompareMetric;
@@ -48,6 +55,8 @@ export interface TaskReport {
   rows: Row[];
   baselines: BaselineScore[];
   plateau: Plateau | null;
+  /** Variants left out because their runs are not all finished (a report of a run in progress). */
+  unfinished: Unfinished[];
 }
 
 function meanCurve(cells: readonly Cell[]): CurvePoint[] {
@@ -89,6 +98,7 @@ export function taskReport(
   metric: CompareMetric,
   runs: readonly VariantRuns[],
   baselines: BaselineScore[],
+  unfinished: Unfinished[] = [],
 ): TaskReport {
   const mine = runs.filter((r) => r.task === task);
   const split = mine.some((r) => r.seeds.some((c) => c.test !== null)) ? "test" : "validation";
@@ -141,5 +151,5 @@ export function taskReport(
     metric,
     mine.find((r) => r.variant === "lora"),
   );
-  return { task, metric, split, rows, baselines, plateau };
+  return { task, metric, split, rows, baselines, plateau, unfinished };
 }

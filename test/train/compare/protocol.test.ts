@@ -205,6 +205,44 @@ describe("the comparison protocol", () => {
     );
   });
 
+  it("reports only what is finished when told to train nothing, naming the variants left out", async () => {
+    const dir = tmp();
+    const options = { variants: ["lora", "dora"], seeds: 2, lrs: [1e-3, 1e-2], extend: 0 };
+    // A run stopped after lora's three cells and one of dora's.
+    let budget = 4;
+    const stopping = async (t: CompareTask, key: CellKey): Promise<Cell> => {
+      if (budget-- === 0) throw new Error("killed");
+      return fakeRunner([], {})(t, key);
+    };
+    await assert.rejects(
+      runProtocol([task], new CellStore(dir, false), () => settings, stopping, options),
+      /killed/,
+    );
+    const left: [string, string, number][] = [];
+    const trained: CellKey[] = [];
+    const runs = await runProtocol(
+      [task],
+      new CellStore(dir, true),
+      () => settings,
+      fakeRunner(trained, {}),
+      {
+        ...options,
+        unfinished: (t, v, found) => left.push([t, v, found]),
+      },
+    );
+    assert.equal(trained.length, 0, "nothing trained");
+    assert.deepEqual(
+      runs.map((r) => r.variant),
+      ["lora"],
+    );
+    assert.deepEqual(left, [["toy", "dora", 1]]);
+    const report = taskReport("toy", "accuracy", runs, [], [{ task: "toy", variant: "dora", found: 1 }]);
+    assert.deepEqual(
+      report.unfinished.map((u) => u.variant),
+      ["dora"],
+    );
+  });
+
   it("gives every seed's cell the same held-out split and its own training seed", () => {
     const base = { valRatio: 0.1, adapter: {}, train: { maxSteps: 10 } } as unknown as JobOptions;
     const jobs = [0, 3].map((seed) => cellJob(base, task, { task: "toy", variant: "lora", lr: 1e-3, seed }));
