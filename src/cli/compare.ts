@@ -1,10 +1,12 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import Table from "cli-table3";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { BUILT_IN_TASKS, builtInTask, DEFAULT_TASKS } from "../demo/compare-tasks.js";
 import { makeDir, writeTextFile } from "../io/index.js";
 import {
+  appliesTo,
+  CellStore,
   type Comparison,
   type CompareTask,
   defaultVariants,
@@ -13,6 +15,7 @@ import {
   parseVariant,
   runComparison,
 } from "../train/index.js";
+import { childArgs, runChains } from "./compare-jobs.js";
 import { comparisonMarkdown, curvePlot, scorePlot, VALIDATION_WARNING } from "./compare-report.js";
 import { addJobOptions, resolveOptions, toJobOptions } from "./job-options.js";
 import { writePlot } from "./png.js";
@@ -30,6 +33,8 @@ export interface CompareRunOptions {
   resume: boolean;
   /** Train nothing: the report of the finished variants in outDir. */
   reportOnly?: boolean;
+  /** Run the cells only, writing no report (a worker of --jobs). */
+  cellsOnly?: boolean;
   quiet?: boolean;
   /** The command line, written into the report. */
   command: string;
@@ -64,6 +69,7 @@ export async function runCompare(
     outDir: o.outDir,
     resume: o.resume || Boolean(o.reportOnly),
     reportOnly: o.reportOnly,
+    cellsOnly: o.cellsOnly,
     onCell: (c, reused) => {
       if (o.quiet) return;
       const score = c.validation === null ? `failed: ${c.error}` : `validation ${c.validation.toFixed(4)}`;
@@ -72,6 +78,7 @@ export async function runCompare(
       );
     },
   });
+  if (o.cellsOnly) return comparison;
   for (const report of comparison.reports) {
     if (report.split === "validation") console.log(`\n!!! ${VALIDATION_WARNING}`);
     const t = new Table({
@@ -156,6 +163,14 @@ export function registerCompare(program: Command): void {
       "--report-only",
       "train nothing: write the report of the variants whose cells in --out are all finished, naming the others",
     )
+    .option(
+      "--jobs <n>",
+      "run n variants' chains at once, each in its own process on one thread (a core each)",
+      "1",
+    )
+    .addOption(
+      new Option("--cells-only", "run the cells, write no report (the children of --jobs)").hideHelp(),
+    )
     .action(async () => {
       const o = resolveOptions(cmd, { required: [] });
       const out = (o.outDir as string | null) ?? "morelora-compare";
@@ -167,6 +182,7 @@ export function registerCompare(program: Command): void {
         throw new Error("--test goes with --model and --data; the built-in tasks bring their own test split");
       if (o.reportOnly && !existsSync(join(out, "cells")))
         throw new Error(`--report-only: ${join(out, "cells")} does not exist (no finished cells to report)`);
+      const jobs = positiveInt("--jobs", o.jobs);
       const seeds = positiveInt("--seeds", o.seeds);
       const lrs = listOf(o.lrs).map(Number);
       if (!lrs.length || lrs.some((x) => !(x > 0)))
@@ -221,7 +237,7 @@ export function registerCompare(program: Command): void {
           },
         ];
       }
-      await runCompare(toJobOptions(o), tasks, {
+      const run: CompareRunOptions = {
         variants,
         seeds,
         lrs,
@@ -230,8 +246,23 @@ export function registerCompare(program: Command): void {
         outDir: out,
         resume: Boolean(o.resume),
         reportOnly: Boolean(o.reportOnly),
+        cellsOnly: Boolean(o.cellsOnly),
         quiet: Boolean(o.quiet),
         command: `morelora ${process.argv.slice(2).join(" ")}`,
-      });
+      };
+      if (jobs > 1 && !run.reportOnly) {
+        new CellStore(join(out, "cells"), run.resume); // refuses finished cells without --resume
+        const chains = tasks.flatMap((t) =>
+          variants
+            .filter((v) => appliesTo(v, t))
+            .map((variant) => ({ task: builtIn ? t.name : null, variant })),
+        );
+        const failed = await runChains(chains, childArgs(process.argv.slice(3)), jobs);
+        await runCompare(toJobOptions(o), tasks, { ...run, reportOnly: true });
+        if (failed.length)
+          throw new Error(`compare --jobs: ${failed.length} chain(s) did not finish: ${failed.join("; ")}`);
+        return;
+      }
+      await runCompare(toJobOptions(o), tasks, run);
     });
 }

@@ -122,6 +122,40 @@ describe("morelora compare (the protocol at toy scale)", () => {
     assert.match(refused.stderr, /holds finished cells .*pass --resume/);
   });
 
+  it("--jobs 2 runs the variants in two processes and reports the same numbers as one process", () => {
+    const dir = classifierFolder();
+    const args = (out: string) => [
+      "compare",
+      ...["--model", dir, "--data", join(dir, "train.jsonl"), "--validation", join(dir, "validation.jsonl")],
+      ...["--test", join(dir, "test.jsonl"), "--task", "classification", "--r", "4"],
+      ...["--methods", "lora,dora,head", "--seeds", "2", "--lrs", "0.01,0.03", "--lr-extend", "0"],
+      ...["--max-steps", "3", "--batch-size", "4", "--out", out],
+    ];
+    const env = { ...process.env, MORELORA_THREADS: "1" };
+    const one = spawnSync("node", [cli, ...args(join(dir, "one"))], { encoding: "utf8", env });
+    assert.equal(one.status, 0, one.stderr);
+    const two = spawnSync("node", [cli, ...args(join(dir, "two")), "--jobs", "2"], { encoding: "utf8", env });
+    assert.equal(two.status, 0, two.stderr);
+    assert.match(
+      two.stderr,
+      /compare: task dora lr 0\.03 seed 0: validation/,
+      "the children's progress passes through",
+    );
+    const numbers = (out: string) => {
+      const { reports, findings } = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
+      const rows = reports[0].rows.map((r: Record<string, unknown>) => [r.variant, r.lr, r.perSeed, r.sweep]);
+      return { rows, plateau: reports[0].plateau, unfinished: reports[0].unfinished, findings };
+    };
+    assert.deepEqual(numbers(join(dir, "two")), numbers(join(dir, "one")));
+    assert.equal(cells(join(dir, "two", "cells")).length, cells(join(dir, "one", "cells")).length);
+    const again = spawnSync("node", [cli, ...args(join(dir, "two")), "--jobs", "2"], {
+      encoding: "utf8",
+      env,
+    });
+    assert.equal(again.status, 1, "finished cells without --resume are refused before any child starts");
+    assert.match(again.stderr, /holds finished cells .*pass --resume/);
+  });
+
   it("names a bad flag in one line before any work", () => {
     for (const [args, message] of [
       [["--test", "t.jsonl"], /--test goes with --model and --data/],
@@ -129,6 +163,7 @@ describe("morelora compare (the protocol at toy scale)", () => {
       [["--methods", "lora,dora:better,lorra"], /variant "lorra" \(or head, full\): expected one of lora/],
       [["--lrs", "1e-3,fast"], /--lrs expects positive numbers, got "1e-3,fast"/],
       [["--seeds", "0"], /--seeds expects a positive integer, got "0"/],
+      [["--jobs", "two"], /--jobs expects a positive integer, got "two"/],
     ] as const) {
       const out = join(tinyLlamaFolder(WORDS, 7, 0.3), "cmp");
       const r = run("compare", ...args, "--out", out);

@@ -20,6 +20,8 @@ export interface ComparisonOptions extends ProtocolOptions {
   dyloraRanks: number[];
   /** Train nothing: report the variants whose cells are all in outDir, and name the others. */
   reportOnly?: boolean;
+  /** Run the cells and stop there: no baselines, reports or findings (a worker of `compare --jobs`). */
+  cellsOnly?: boolean;
   onCell?(cell: Cell, reused: boolean): void;
 }
 
@@ -110,6 +112,7 @@ export async function runComparison(
     },
     options.onCell,
   );
+  if (options.cellsOnly) return { reports: [], runs, findings: [] };
   const reports: TaskReport[] = [];
   for (const task of tasks)
     reports.push(
