@@ -206,7 +206,7 @@ export function registerCompare(program: Command): void {
         if (!fromCli("batchSize")) o.batchSize = 16;
         // The built-in model is small: its frozen weights in float32 are the same values as decoded
         // from bf16 at every product (the same numbers), and a step runs about 7 % faster.
-        if (!fromCli("float32Weights")) o.float32Weights = true;
+        o.float32Weights = true;
         const data = join(out, "data");
         makeDir(data);
         writeTextFile(join(data, ".gitignore"), "*\n");
