@@ -43,14 +43,20 @@ export function penalizeRepetition(
   return out;
 }
 
+/** The most likely token of one row of logits (the first of equals). */
+function mostLikely(logits: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+  return best;
+}
+
 /** Picks the next token from one row of logits. */
 export function pickToken(
   logits: ArrayLike<number>,
   { temperature = 0, topK = 0, topP = 1 }: GenerateOptions,
   rng: Generator,
 ): number {
-  let best = 0;
-  for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+  const best = mostLikely(logits);
   if (temperature <= 0) return best;
   const order = Array.from({ length: logits.length }, (_, i) => i).sort((a, b) => logits[b] - logits[a]);
   const kept = topK > 0 ? order.slice(0, topK) : order;
@@ -126,7 +132,6 @@ export function greedyBatch(
   const stop = new Set(stopTokens);
   const out = prompts.map((): number[] => []);
   const open = out.map((_, i) => maxNewTokens[i] > 0);
-  const rng = new Generator(0); // unused: temperature 0 picks the most likely token
   return noGrad(() => {
     const cache = model.newCache();
     let ids = T.tensor(
@@ -138,7 +143,7 @@ export function greedyBatch(
       const [, steps, vocab] = logits.shape;
       const next = out.map((row, i) => {
         const at = (i * steps + steps - 1) * vocab;
-        const token = pickToken(logits.data.subarray(at, at + vocab), {}, rng);
+        const token = mostLikely(logits.data.subarray(at, at + vocab));
         if (!open[i]) return token;
         row.push(token);
         if (stop.has(token) || row.length >= maxNewTokens[i]) open[i] = false;

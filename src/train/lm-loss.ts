@@ -27,19 +27,14 @@ function plainHead(head: Module): Linear | null {
 export function nextTokenLoss(model: CausalLM, batch: Batch): Tensor {
   const hidden = model.hiddenStates(batch.ids, { attentionMask: batch.attentionMask });
   const [b, t, d] = hidden.shape;
-  let targets = nextTokenTargets(batch.targets);
-  let rows = T.reshape(hidden, [b * t, d]);
+  const all = nextTokenTargets(batch.targets).data as Int32Array;
   // Only positions with a target reach the head: with prompt/completion data or padding, most rows
   // are ignored, and the vocabulary-wide product is the step's largest.
   const kept: number[] = [];
-  (targets.data as Int32Array).forEach((y, i) => y !== IGNORE && kept.push(i));
-  if (kept.length < b * t) {
-    rows = T.indexSelect(rows, 0, kept);
-    targets = T.tensor(
-      Int32Array.from(kept, (i) => targets.data[i]),
-      [kept.length],
-    );
-  }
+  all.forEach((y, i) => y !== IGNORE && kept.push(i));
+  const every = kept.length === b * t;
+  const rows = every ? T.reshape(hidden, [b * t, d]) : T.indexSelect(T.reshape(hidden, [b * t, d]), 0, kept);
+  const targets = T.tensor(every ? all : Int32Array.from(kept, (i) => all[i]), [kept.length]);
   const head = model.lmHead();
   const linear = plainHead(head);
   if (linear) return T.linearCrossEntropy(rows, linear.weight, targets, { ignoreIndex: IGNORE });
