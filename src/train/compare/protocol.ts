@@ -127,9 +127,13 @@ async function variantRuns(
   const atEdge =
     chosenLr !== null && sweep.length > 1 && (best === sweep[0] || best === sweep[sweep.length - 1]);
   const steps = options.steps?.(task) ?? null;
+  // A report of a run in progress reports LoRA without its plateau check when that is still missing.
   const doubled =
     variant === "lora" && chosenLr !== null && steps !== null
-      ? await cell({ task: task.name, variant, lr: chosenLr, seed: 0, steps: 2 * steps })
+      ? await cell({ task: task.name, variant, lr: chosenLr, seed: 0, steps: 2 * steps }).catch((e) => {
+          if (e instanceof MissingCell) return null;
+          throw e;
+        })
       : null;
   return { task: task.name, variant, sweep, chosenLr, atEdge, seeds, doubled };
 }

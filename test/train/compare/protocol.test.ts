@@ -236,6 +236,24 @@ describe("the comparison protocol", () => {
       ["lora"],
     );
     assert.deepEqual(left, [["toy", "dora", 1]]);
+    // Without its doubled run (not asked for in the stopped run) LoRA is still reported, unchecked.
+    assert.equal(runs[0].doubled, null);
+    const unchecked = await runProtocol(
+      [task],
+      new CellStore(dir, true),
+      () => settings,
+      fakeRunner(trained, {}),
+      {
+        ...options,
+        steps: () => 10,
+        unfinished: () => {},
+      },
+    );
+    assert.deepEqual(
+      unchecked.map((r) => [r.variant, r.doubled]),
+      [["lora", null]],
+    );
+    assert.equal(trained.length, 0);
     const report = taskReport("toy", "accuracy", runs, [], [{ task: "toy", variant: "dora", found: 1 }]);
     assert.deepEqual(
       report.unfinished.map((u) => u.variant),
