@@ -117,7 +117,9 @@ export function intervalChartSvg(
     bounds?: [number, number];
   },
 ): string {
-  const [w, left, right, top, rowH] = [720, 220, 24, 40, 20];
+  // Room above the rows for one label line per reference, below the title.
+  const [w, left, right, rowH] = [720, 220, 24, 20];
+  const top = 28 + 14 * Math.max(1, references.length);
   const h = top + rowH * items.length + 56;
   const xs = [...items.flatMap((i) => [i.low, i.high, i.value]), ...references.map((r) => r.value)].filter(
     Number.isFinite,
@@ -148,10 +150,13 @@ export function intervalChartSvg(
       : "";
     return `<text x="${left - 8}" y="${y + 4}" text-anchor="end" fill="${color}">${escape(it.name)}</text>${bar}${dot}`;
   });
+  // A label near an edge runs inwards from its line, so that it stays inside the picture.
+  const anchor = (x: number): string =>
+    x > left + 0.7 * (w - left) ? "end" : x < left + 0.3 * (w - left) ? "start" : "middle";
   const refs = references.map(
     (r, i) =>
       `<line x1="${px(r.value).toFixed(1)}" x2="${px(r.value).toFixed(1)}" y1="${top}" y2="${bottom}" stroke="#555" stroke-dasharray="4 3"/>` +
-      `<text x="${px(r.value).toFixed(1)}" y="${top - 6 - 12 * i}" text-anchor="middle" fill="#555">${escape(r.name)}</text>`,
+      `<text x="${px(r.value).toFixed(1)}" y="${top - 6 - 14 * i}" text-anchor="${anchor(px(r.value))}" fill="#555">${escape(r.name)}</text>`,
   );
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">`,
