@@ -33,7 +33,8 @@ export function nextTokenLoss(model: CausalLM, batch: Batch): Tensor {
   const kept: number[] = [];
   all.forEach((y, i) => y !== IGNORE && kept.push(i));
   const every = kept.length === b * t;
-  const rows = every ? T.reshape(hidden, [b * t, d]) : T.indexSelect(T.reshape(hidden, [b * t, d]), 0, kept);
+  const flat = T.reshape(hidden, [b * t, d]);
+  const rows = every ? flat : T.indexSelect(flat, 0, kept);
   const targets = T.tensor(every ? all : Int32Array.from(kept, (i) => all[i]), [kept.length]);
   const head = model.lmHead();
   const linear = plainHead(head);

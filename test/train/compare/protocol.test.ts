@@ -11,6 +11,7 @@ import {
   type CompareTask,
   findings,
   parseVariant,
+  type ProtocolOptions,
   runProtocol,
   taskReport,
   type JobOptions,
@@ -220,16 +221,13 @@ describe("the comparison protocol", () => {
     );
     const left: [string, string, number][] = [];
     const trained: CellKey[] = [];
-    const runs = await runProtocol(
-      [task],
-      new CellStore(dir, true),
-      () => settings,
-      fakeRunner(trained, {}),
-      {
+    const reportOnly = (more: Partial<ProtocolOptions>) =>
+      runProtocol([task], new CellStore(dir, true), () => settings, fakeRunner(trained, {}), {
         ...options,
         unfinished: (t, v, found) => left.push([t, v, found]),
-      },
-    );
+        ...more,
+      });
+    const runs = await reportOnly({});
     assert.equal(trained.length, 0, "nothing trained");
     assert.deepEqual(
       runs.map((r) => r.variant),
@@ -238,17 +236,7 @@ describe("the comparison protocol", () => {
     assert.deepEqual(left, [["toy", "dora", 1]]);
     // Without its doubled run (not asked for in the stopped run) LoRA is still reported, unchecked.
     assert.equal(runs[0].doubled, null);
-    const unchecked = await runProtocol(
-      [task],
-      new CellStore(dir, true),
-      () => settings,
-      fakeRunner(trained, {}),
-      {
-        ...options,
-        steps: () => 10,
-        unfinished: () => {},
-      },
-    );
+    const unchecked = await reportOnly({ steps: () => 10 });
     assert.deepEqual(
       unchecked.map((r) => [r.variant, r.doubled]),
       [["lora", null]],
