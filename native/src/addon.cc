@@ -303,19 +303,21 @@ Napi::Value CrossEntropyGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// attention and attentionGrad share (batch, heads, kvHeads, tq, tk, dim, scale, causal, window, keyMask, q, k, v,
-// out, lse); the gradient adds (dOut, dq, dk, dv).
+// attention and attentionGrad share (batch, heads, kvHeads, tq, tk, dim, scale, causal, window, keyMask, dropout,
+// dropoutSeed, q, k, v, out, lse); the gradient adds (dOut, dq, dk, dv).
 AttentionShape attentionShape(const Napi::CallbackInfo& info) {
   View mask = optional(info[9], "keyMask");
-  return {num(info, 0), num(info, 1), num(info, 2),      num(info, 3),
-          num(info, 4), num(info, 5), dbl(info, 6),      flag(info, 7),
-          num(info, 8), mask.data ? ptr<int32_t>(mask) : nullptr};
+  return {num(info, 0),  num(info, 1), num(info, 2),
+          num(info, 3),  num(info, 4), num(info, 5),
+          dbl(info, 6),  flag(info, 7), num(info, 8),
+          mask.data ? ptr<int32_t>(mask) : nullptr,
+          dbl(info, 10), uint32_t(num(info, 11))};
 }
 
 Napi::Value Attention(const Napi::CallbackInfo& info) {
   AttentionShape s = attentionShape(info);
-  View q = view(info[10], "q"), k = view(info[11], "k"), v = view(info[12], "v");
-  View out = view(info[13], "out"), lse = view(info[14], "lse");
+  View q = view(info[12], "q"), k = view(info[13], "k"), v = view(info[14], "v");
+  View out = view(info[15], "out"), lse = view(info[16], "lse");
   byFloat(info.Env(), q, [&](auto t) {
     using T = decltype(t);
     attentionForward<T>(s, ptr<T>(q), ptr<T>(k), ptr<T>(v), ptr<T>(out), ptr<T>(lse));
@@ -325,9 +327,9 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
 
 Napi::Value AttentionGrad(const Napi::CallbackInfo& info) {
   AttentionShape s = attentionShape(info);
-  View q = view(info[10], "q"), k = view(info[11], "k"), v = view(info[12], "v");
-  View out = view(info[13], "out"), lse = view(info[14], "lse"), g = view(info[15], "dOut");
-  View dq = view(info[16], "dq"), dk = view(info[17], "dk"), dv = view(info[18], "dv");
+  View q = view(info[12], "q"), k = view(info[13], "k"), v = view(info[14], "v");
+  View out = view(info[15], "out"), lse = view(info[16], "lse"), g = view(info[17], "dOut");
+  View dq = view(info[18], "dq"), dk = view(info[19], "dk"), dv = view(info[20], "dv");
   byFloat(info.Env(), q, [&](auto t) {
     using T = decltype(t);
     attentionBackward<T>(s, ptr<T>(q), ptr<T>(k), ptr<T>(v), ptr<T>(out), ptr<T>(lse), ptr<T>(g), ptr<T>(dq),

@@ -1,14 +1,16 @@
 // Fused, blocked attention (docs/attention.md): the forward keeps only the output and
 // each query's log-sum-exp (online softmax over key blocks); the backward beside it recomputes the
 // probabilities block by block (FlashAttention-2: D = rowsum(dO∘O), dS = P∘(dP − D)). Nothing of size
-// [tq, tk] is ever allocated. Layouts and the visibility rule are those of AttentionArgs in
-// src/backend/backend.ts, and src/backend/js/attention.ts is the reference it is tested against.
+// [tq, tk] is ever allocated. Layouts, the visibility rule and the dropout of the probabilities are those
+// of AttentionArgs in src/backend/backend.ts, and src/backend/js/attention.ts is the reference it is
+// tested against.
 #pragma once
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
+#include "attention_dropout.h"
 #include "attention_tile.h"
 #include "common.h"
 #include "fastmath.h"
@@ -21,6 +23,8 @@ struct AttentionShape {
   bool causal;
   int64_t window;            // 0: no sliding window
   const int32_t* keyMask;    // [batch, tk] or null
+  double dropout;            // probability of dropping an attention probability; 0: none
+  uint32_t dropoutSeed;
 };
 
 constexpr int64_t kAttnRows = 32;  // queries per block
@@ -118,6 +122,7 @@ void attentionForward(const AttentionShape& s, const T* q, const T* k, const T* 
   const int64_t D = s.dim, group = s.heads / s.kvHeads, blocks = (s.tq + kAttnRows - 1) / kAttnRows;
   const int64_t qStride = s.heads * D, kvStride = s.kvHeads * D;
   const T ninf = -std::numeric_limits<T>::infinity();
+  const AttentionDropout<T> drop(s.dropout, s.dropoutSeed);
   struct Scratch {
     TransposedKeys<T> kt;
     std::vector<T> S, o, m, l;
@@ -131,6 +136,7 @@ void attentionForward(const AttentionShape& s, const T* q, const T* k, const T* 
       [&](Scratch& w, int64_t unit) {
         const int64_t b = unit / (s.heads * blocks), h = unit / blocks % s.heads, i0 = unit % blocks * kAttnRows;
         const int64_t nr = std::min(kAttnRows, s.tq - i0), offset = s.tk - s.tq, kvUnit = b * s.kvHeads + h / group;
+        const int64_t lseRow = (b * s.heads + h) * s.tq + i0;
         const T* qRows = q + (b * s.tq * s.heads + h) * D;
         const T* kRows = k + (b * s.tk * s.kvHeads + h / group) * D;
         const T* vRows = v + (b * s.tk * s.kvHeads + h / group) * D;
@@ -174,6 +180,8 @@ void attentionForward(const AttentionShape& s, const T* q, const T* k, const T* 
             w.l[r] = w.l[r] * alpha + sum;
             w.m[r] = mNew;
           }
+          if (s.dropout > 0)  // the row sums keep the undropped probabilities; only P·V sees the mask
+            for (int64_t r = 0; r < nr; r++) drop.apply(lseRow + r, j0, nc, w.S.data() + r * kAttnCols);
           // O += P·V over the block's keys (rows of V read in place).
           blockProduct(nr, D, nc, w.S.data(), kAttnCols, int64_t(1), vRows + j0 * kvStride, kvStride, w.o.data(), D,
                        true);
@@ -182,7 +190,7 @@ void attentionForward(const AttentionShape& s, const T* q, const T* k, const T* 
           T* dst = out + ((b * s.tq + i0 + r) * s.heads + h) * D;
           const T inv = w.l[r] == T(0) ? T(0) : T(1) / w.l[r];
           for (int64_t d = 0; d < D; d++) dst[d] = w.o[r * D + d] * inv;
-          lse[(b * s.heads + h) * s.tq + i0 + r] = w.l[r] == T(0) ? ninf : w.m[r] + std::log(w.l[r]);
+          lse[lseRow + r] = w.l[r] == T(0) ? ninf : w.m[r] + std::log(w.l[r]);
         }
       });
 }
@@ -207,6 +215,7 @@ void attentionBackward(const AttentionShape& s, const T* q, const T* k, const T*
   const int64_t ranges = pairs >= wanted ? 1 : std::max<int64_t>(1, std::min(keyBlocks, (wanted + pairs - 1) / pairs));
   std::vector<T> dqCopies(ranges > 1 ? threads * qSize : 0);
   const T ninf = -std::numeric_limits<T>::infinity();
+  const AttentionDropout<T> drop(s.dropout, s.dropoutSeed);
   struct Scratch {
     TransposedKeys<T> kt, vt;
     std::vector<T> P, dS, dqAcc, rowD;
@@ -238,7 +247,8 @@ void attentionBackward(const AttentionShape& s, const T* q, const T* k, const T*
         }
         for (int64_t h = kvh * group; h < (kvh + 1) * group; h++) {
           const int64_t rowBase = (b * s.tq * s.heads + h) * D;
-          const T* L = lse + (b * s.heads + h) * s.tq;
+          const int64_t lseRow = (b * s.heads + h) * s.tq;
+          const T* L = lse + lseRow;
           for (int64_t i0 = 0; i0 < s.tq; i0 += kAttnRows) {
             const int64_t nr = std::min(kAttnRows, s.tq - i0);
             int64_t from, to, unused;
@@ -262,6 +272,9 @@ void attentionBackward(const AttentionShape& s, const T* q, const T* k, const T*
               const int64_t nc = std::min(kAttnCols, to - j0);
               timesPacked(w.kt, qBlock, qStride, nr, w.kt.block(unit, kRows, kvStride, j0), w.P.data());  // scores
               timesPacked(w.vt, gBlock, qStride, nr, w.vt.block(unit, vRows, kvStride, j0), w.dS.data());  // dO·vᵀ
+              if (s.dropout > 0)  // dP = m∘(dO·vᵀ)
+                for (int64_t r = 0; r < nr; r++)
+                  drop.apply(lseRow + i0 + r, j0, nc, w.dS.data() + r * kAttnCols);
               for (int64_t r = 0; r < nr; r++) {
                 T* P = w.P.data() + r * kAttnCols;
                 T* dS = w.dS.data() + r * kAttnCols;
@@ -280,6 +293,8 @@ void attentionBackward(const AttentionShape& s, const T* q, const T* k, const T*
                   dS[c] = p * (dS[c] - Dr) * scale;
                 }
               }
+              if (s.dropout > 0)  // dv from the dropped probabilities P∘m
+                for (int64_t r = 0; r < nr; r++) drop.apply(lseRow + i0 + r, j0, nc, w.P.data() + r * kAttnCols);
               // dv_j += Σ_r P[r][j]·dO_r and dk_j += Σ_r dS[r][j]·q_r (Pᵀ and dSᵀ read through strides),
               // dq_r += Σ_j dS[r][j]·k_j.
               blockProduct(nc, D, nr, w.P.data(), int64_t(1), kAttnCols, gBlock, qStride, dvRows + j0 * kvStride,

@@ -72,6 +72,9 @@ export interface AdamWArgs {
  * head h / (heads / kvHeads) (grouped-query attention, nothing copied). Query i sits at position
  * tk − tq + i (the last tq of tk positions, as with a KV cache). Key j is visible to it when
  * (not causal or j ≤ position) and (window = 0 or position − j < window) and keyMask[b, j] ≠ 0.
+ * With dropout, out_i = Σ_j p_ij·m_ij·v_j: the softmax (and lse) is that of the undropped scores and
+ * m_ij is the multiplier of src/backend/js/attention-dropout.ts (1/(1 − dropout) or 0), a function of
+ * (dropoutSeed, b, h, i, j) alone, so the backward sees the mask of the forward.
  */
 export interface AttentionArgs {
   batch: number;
@@ -86,6 +89,10 @@ export interface AttentionArgs {
   window: number;
   /** [batch, tk], 0 for padding keys that no query sees; null for none. */
   keyMask: Int32Array | null;
+  /** Dropout probability of the attention probabilities, in [0, 1); 0 for none. */
+  dropout: number;
+  /** uint32 seed of the dropout mask. */
+  dropoutSeed: number;
   q: FloatArray;
   k: FloatArray;
   v: FloatArray;
@@ -291,7 +298,8 @@ export interface Backend {
   attention(args: AttentionArgs): void;
   /**
    * The backward from the forward's out and lse (probabilities recomputed, FlashAttention-2's
-   * D = rowsum(dOut∘out), dS = P∘(dP − D)): overwrites dq, dk, dv, shaped as q, k, v.
+   * D = rowsum(dOut∘out), dS = P∘(dP − D), with dP = m∘(dOut·vᵀ) and dv = (P∘m)ᵀ·dOut under dropout):
+   * overwrites dq, dk, dv, shaped as q, k, v.
    */
   attentionGrad(args: AttentionArgs, dOut: FloatArray, dq: FloatArray, dk: FloatArray, dv: FloatArray): void;
 

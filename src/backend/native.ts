@@ -105,6 +105,8 @@ const attentionArgs = (t: AttentionArgs): unknown[] => [
   t.causal,
   t.window,
   t.keyMask,
+  t.dropout,
+  t.dropoutSeed,
   t.q,
   t.k,
   t.v,

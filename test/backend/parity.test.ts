@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type Backend, type FloatArray, jsBackend } from "../../src/backend/index.js";
-import { nativeBackend } from "../../src/backend/native.js";
+import { nativeBackend, nativeInfo, setNativeThreads } from "../../src/backend/native.js";
 import { contiguousStrides } from "../../src/backend/js/strided.js";
 import { Generator } from "../../src/tensor/index.js";
 import { assertClose } from "../helpers.js";
@@ -46,6 +46,77 @@ function parity(
     assertClose(n64[i], r, { rtol: 1e-12, atol: 1e-12, what: `float64 output ${i}` });
     assertClose(n32[i], r, { rtol: rtol32, atol: atol32, what: `float32 output ${i}` });
   });
+}
+
+// Lengths around the native attention kernel's 32-query and 64-key blocks; (3, 70) is a cached decode.
+const ATTENTION_LENGTHS = [
+  [1, 1],
+  [33, 33],
+  [70, 70],
+  [3, 70],
+];
+const ATTENTION_VARIANTS = [
+  { causal: false, window: 0, masked: false },
+  { causal: true, window: 0, masked: false },
+  { causal: true, window: 5, masked: true },
+  { causal: false, window: 0, masked: true },
+];
+const ATTENTION_HEADS = [
+  { heads: 4, kvHeads: 4 },
+  { heads: 4, kvHeads: 2 },
+  { heads: 3, kvHeads: 1 },
+];
+
+interface AttentionCase {
+  batch: number;
+  heads: number;
+  kvHeads: number;
+  tq: number;
+  tk: number;
+  dim: number;
+  causal: boolean;
+  window: number;
+  /** Pads every 7th key. */
+  masked: boolean;
+  dropout?: number;
+  dropoutSeed?: number;
+}
+
+/** The fused attention's forward (out, lse) and backward (dq, dk, dv) on both backends. */
+function attentionParity(native: Backend, c: AttentionCase): void {
+  const { batch, heads, kvHeads, tq, tk, dim, masked, dropout = 0, dropoutSeed = 0 } = c;
+  const keyMask = masked ? Int32Array.from({ length: batch * tk }, (_, i) => (i % 7 === 2 ? 0 : 1)) : null;
+  const qSize = batch * tq * heads * dim;
+  const kvSize = batch * tk * kvHeads * dim;
+  parity(
+    native,
+    [f64(qSize), f64(kvSize), f64(kvSize), f64(qSize)],
+    [qSize, batch * heads * tq, qSize, kvSize, kvSize],
+    (be, [q, k, v, g], [out, lse, dq, dk, dv]) => {
+      const args = {
+        batch,
+        heads,
+        kvHeads,
+        tq,
+        tk,
+        dim,
+        scale: 0.3,
+        causal: c.causal,
+        window: c.window,
+        keyMask,
+        dropout,
+        dropoutSeed,
+        q,
+        k,
+        v,
+        out,
+        lse,
+      };
+      be.attention(args);
+      be.attentionGrad(args, g, dq, dk, dv);
+    },
+    { rtol32: 1e-4, atol32: 1e-4 },
+  );
 }
 
 describe("native kernels agree with the TypeScript float64 reference", { skip }, () => {
@@ -299,64 +370,54 @@ describe("native kernels agree with the TypeScript float64 reference", { skip },
 
   it("fused attention and its gradient: masks, window, grouped heads, odd lengths, head dims 1 to 128 (80: the kernels' one-vector tiles)", () => {
     const b = native();
-    // Lengths around the native kernel's 32-query and 64-key blocks; (3, 70) is a cached decode.
-    const lengths = [
-      [1, 1],
-      [33, 33],
-      [70, 70],
-      [3, 70],
-    ];
-    const variants = [
-      { causal: false, window: 0, masked: false },
-      { causal: true, window: 0, masked: false },
-      { causal: true, window: 5, masked: true },
-      { causal: false, window: 0, masked: true },
-    ];
     let n = 0;
-    for (const dim of [1, 3, 64, 80, 128]) {
-      for (const [tq, tk] of lengths) {
-        for (const { causal, window, masked } of variants) {
-          const [heads, kvHeads] = [
-            [4, 4],
-            [4, 2],
-            [3, 1],
-          ][n++ % 3];
-          const batch = 2;
-          const keyMask = masked
-            ? Int32Array.from({ length: batch * tk }, (_, i) => (i % 7 === 2 ? 0 : 1))
-            : null;
-          const qSize = batch * tq * heads * dim;
-          const kvSize = batch * tk * kvHeads * dim;
-          const rows = batch * heads * tq;
-          parity(
-            b,
-            [f64(qSize), f64(kvSize), f64(kvSize), f64(qSize)],
-            [qSize, rows, qSize, kvSize, kvSize],
-            (be, [q, k, v, g], [out, lse, dq, dk, dv]) => {
-              const args = {
-                batch,
-                heads,
-                kvHeads,
-                tq,
-                tk,
-                dim,
-                scale: 0.3,
-                causal,
-                window,
-                keyMask,
-                q,
-                k,
-                v,
-                out,
-                lse,
-              };
-              be.attention(args);
-              be.attentionGrad(args, g, dq, dk, dv);
-            },
-            { rtol32: 1e-4, atol32: 1e-4 },
-          );
-        }
-      }
+    for (const dim of [1, 3, 64, 80, 128])
+      for (const [tq, tk] of ATTENTION_LENGTHS)
+        for (const variant of ATTENTION_VARIANTS)
+          attentionParity(b, { ...variant, ...ATTENTION_HEADS[n++ % 3], batch: 2, tq, tk, dim });
+  });
+
+  it("fused attention with dropout: the same mask and gradients as the reference, odd lengths, grouped heads", () => {
+    const b = native();
+    let n = 0;
+    for (const dim of [3, 64])
+      for (const [tq, tk] of ATTENTION_LENGTHS)
+        for (const variant of ATTENTION_VARIANTS)
+          attentionParity(b, {
+            ...variant,
+            ...ATTENTION_HEADS[n++ % 3],
+            batch: 2,
+            tq,
+            tk,
+            dim,
+            dropout: 0.3,
+            dropoutSeed: 0xdeadbeef, // above 2³¹: the addon must read it as a uint32
+          });
+  });
+
+  it("fused attention with dropout where the backward splits one (batch, key/value head) into key ranges, on 4 threads", () => {
+    const b = native();
+    const threads = nativeInfo()!.threads;
+    setNativeThreads(4); // one pair and 4 key blocks: 4 ranges, whatever the cores
+    try {
+      for (const [tq, tk] of [
+        [100, 200],
+        [45, 200],
+      ])
+        for (const variant of ATTENTION_VARIANTS)
+          attentionParity(b, {
+            ...variant,
+            batch: 1,
+            heads: 2,
+            kvHeads: 1,
+            tq,
+            tk,
+            dim: 16,
+            dropout: 0.5,
+            dropoutSeed: 12345,
+          });
+    } finally {
+      setNativeThreads(threads);
     }
   });
 

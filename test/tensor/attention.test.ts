@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { dropoutRow, mix32 } from "../../src/backend/js/attention-dropout.js";
 import * as T from "../../src/tensor/index.js";
 import { type AttentionOptions, Generator, randn, type Tensor } from "../../src/tensor/index.js";
 import { assertClose, gradCheck } from "../helpers.js";
@@ -28,11 +29,16 @@ function inputs(c: Case, seed: number): Tensor[] {
   ];
 }
 
-function withMask(c: Case): AttentionOptions {
+/** The case's options with its key mask as a tensor, and the given dropout. */
+function caseOptions(c: Case, dropout?: AttentionOptions["dropout"]): AttentionOptions {
+  const options = { ...c.options, dropout };
   return c.keep
-    ? { ...c.options, keyMask: T.tensor(Int32Array.from(c.keep.flat()), [c.batch, c.tk]) }
-    : c.options;
+    ? { ...options, keyMask: T.tensor(Int32Array.from(c.keep.flat()), [c.batch, c.tk]) }
+    : options;
 }
+
+/** A seed above 2³¹, which must pass through every layer as a uint32. */
+const DROPOUT = { p: 0.3, seed: 0x9e3779b9 };
 
 const CASES: Case[] = [
   { name: "no mask", batch: 2, tq: 5, tk: 5, dim: 3, options: { heads: 2 } },
@@ -85,25 +91,28 @@ const CASES: Case[] = [
 
 describe("fused attention", () => {
   for (const c of CASES) {
-    it(`${c.name}: output and gradients equal the unfused path`, () => {
-      const fused = inputs(c, 1).map((t) => t.requireGrad());
-      const plain = fused.map((t) => t.detach().requireGrad());
-      const options = withMask(c);
-      const yf = T.attention(fused[0], fused[1], fused[2], options);
-      const yp = plainAttention(plain[0], plain[1], plain[2], options);
-      assertClose(yf.data, yp.data, { rtol: 1e-10, atol: 1e-12, what: "output" });
-      const w = randn(yf.shape, new Generator(2), f64);
-      T.sum(T.mul(yf, w)).backward();
-      T.sum(T.mul(yp, w)).backward();
-      fused.forEach((t, i) =>
-        assertClose(t.grad!.data, plain[i].grad!.data, { rtol: 1e-9, atol: 1e-12, what: `gradient ${i}` }),
-      );
-    });
+    for (const dropout of [undefined, DROPOUT]) {
+      const name = dropout ? `${c.name}, dropout ${dropout.p}` : c.name;
+      const options = caseOptions(c, dropout);
 
-    it(`${c.name}: gradients match finite differences in float64`, () => {
-      const options = withMask(c);
-      gradCheck((q, k, v) => T.attention(q, k, v, options), inputs(c, 3));
-    });
+      it(`${name}: output and gradients equal the unfused path`, () => {
+        const fused = inputs(c, 1).map((t) => t.requireGrad());
+        const plain = fused.map((t) => t.detach().requireGrad());
+        const yf = T.attention(fused[0], fused[1], fused[2], options);
+        const yp = plainAttention(plain[0], plain[1], plain[2], options);
+        assertClose(yf.data, yp.data, { rtol: 1e-10, atol: 1e-12, what: "output" });
+        const w = randn(yf.shape, new Generator(2), f64);
+        T.sum(T.mul(yf, w)).backward();
+        T.sum(T.mul(yp, w)).backward();
+        fused.forEach((t, i) =>
+          assertClose(t.grad!.data, plain[i].grad!.data, { rtol: 1e-9, atol: 1e-12, what: `gradient ${i}` }),
+        );
+      });
+
+      it(`${name}: gradients match finite differences in float64`, () => {
+        gradCheck((q, k, v) => T.attention(q, k, v, options), inputs(c, 3));
+      });
+    }
   }
 
   it("the window changes the result once the sequence is longer than it", () => {
@@ -140,6 +149,52 @@ describe("fused attention", () => {
     assertClose(y32.data, y64.data, { rtol: 1e-4, atol: 1e-5 });
   });
 
+  it("dropout keeps 1 − p of the probabilities, scales them by 1/(1 − p), and the seed fixes which", () => {
+    // All scores 0 and v = 1: query row r's output is (its kept keys)/(tk·(1 − p)).
+    const [batch, heads, tq, tk] = [2, 4, 64, 256];
+    const q = T.zeros([batch, tq, heads], f64);
+    const k = randn([batch, tk, 2], new Generator(8), f64);
+    const v = T.ones([batch, tk, 2], f64);
+    const keptPerRow = (p: number, seed: number): number[] => {
+      const y = T.attention(q, k, v, { heads, kvHeads: 2, dropout: { p, seed } });
+      return Array.from(y.data, (x) => x * tk * (1 - p));
+    };
+    for (const p of [0.1, 0.5]) {
+      const kept = keptPerRow(p, 1);
+      for (const x of kept) assert.ok(Math.abs(x - Math.round(x)) < 1e-9, `${x} keys kept`);
+      const n = batch * heads * tq * tk;
+      const fraction = kept.reduce((a, x) => a + x, 0) / n;
+      const standardError = Math.sqrt((p * (1 - p)) / n);
+      assert.ok(Math.abs(fraction - (1 - p)) < 4 * standardError, `p ${p}: kept ${fraction}`);
+      assert.deepEqual(keptPerRow(p, 1), kept, "the same seed, the same mask");
+      const other = keptPerRow(p, 2);
+      const differ = kept.filter((x, r) => Math.round(x) !== Math.round(other[r])).length;
+      assert.ok(differ > kept.length / 2, `seeds 1 and 2 differ in ${differ} of ${kept.length} rows`);
+    }
+  });
+
+  it("dropout with p = 0 gives bitwise the output and gradients of no dropout", () => {
+    const c = CASES[3];
+    const run = (options: AttentionOptions): Float64Array[] => {
+      const xs = inputs(c, 9).map((t) => t.requireGrad());
+      const y = T.attention(xs[0], xs[1], xs[2], options);
+      T.sum(T.mul(y, randn(y.shape, new Generator(2), f64))).backward();
+      return [y, ...xs.map((t) => t.grad!)].map((t) => t.data as Float64Array);
+    };
+    assert.deepStrictEqual(run(caseOptions(c, { p: 0, seed: 5 })), run(caseOptions(c)));
+  });
+
+  it("the dropout mask is lowbias32 of (seed, query row, key) against ⌊p·2³²⌋", () => {
+    // Values from an independent uint32 implementation of the formula in docs/attention.md.
+    assert.equal(mix32(0), 0);
+    assert.equal(mix32(1), 0x688990c0);
+    assert.equal(mix32(0xdeadbeef), 3861431939);
+    const keep = dropoutRow(0.3, 12345, 7);
+    const kept = Array.from({ length: 16 }, (_, j) => (keep(j) === 0 ? 0 : 1));
+    assert.deepEqual(kept, [1, 1, 1, 1, 0, 0, 1, 0, 1, 1, 1, 0, 1, 1, 1, 0]);
+    assert.equal(keep(0), 1 / 0.7);
+  });
+
   it("rejects bad shapes and options with a message naming them", () => {
     const [q, k, v] = inputs(CASES[0], 6);
     assert.throws(() => T.attention(q, k, v, { heads: 4 }), /q's last axis 6 does not split into 4 heads/);
@@ -164,5 +219,15 @@ describe("fused attention", () => {
         }),
       /at least as many keys/,
     );
+    for (const p of [1, -0.1, Number.NaN])
+      assert.throws(
+        () => T.attention(q, k, v, { heads: 2, dropout: { p, seed: 1 } }),
+        /attention: dropout p must be in \[0, 1\), got/,
+      );
+    for (const seed of [-1, 0.5, 2 ** 32])
+      assert.throws(
+        () => T.attention(q, k, v, { heads: 2, dropout: { p: 0.1, seed } }),
+        new RegExp(`attention: dropout seed must be a uint32 integer, got ${seed}`),
+      );
   });
 });

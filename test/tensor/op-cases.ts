@@ -204,6 +204,12 @@ export const opCases: OpCase[] = [
         keyMask: ints([0, 1, 1, 1, 1, 1, 1, 1, 1, 1], [2, 5]),
       }),
   },
+  {
+    name: "attention with dropout (fixed seed), grouped-query, cached keys",
+    make: (r) => [n(r, 2, 3, 8), n(r, 2, 6, 4), n(r, 2, 6, 4)],
+    f: (q, k, v) =>
+      T.attention(q, k, v, { heads: 4, kvHeads: 2, causal: true, dropout: { p: 0.4, seed: 21 } }),
+  },
   { name: "rowNorm", make: (r) => [n(r, 4, 6)], f: (x) => T.rowNorm(x) },
   {
     name: "dropout (fixed seed)",

@@ -1,4 +1,5 @@
 import type { AttentionArgs, FloatArray } from "../backend.js";
+import { dropoutRow } from "./attention-dropout.js";
 
 /**
  * The reference fused attention (docs/attention.md), one query row at a time: a row
@@ -38,8 +39,10 @@ export function attention(a: AttentionArgs): void {
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < heads; h++) {
       for (let i = 0; i < tq; i++) {
+        const row = (b * heads + h) * tq + i;
         const { qo, kv } = rows(a, b, h, i);
         const [from, to] = keyRange(a, tk - tq + i);
+        const keep = dropoutRow(a.dropout, a.dropoutSeed, row);
         let max = Number.NEGATIVE_INFINITY;
         for (let j = from; j < to; j++) {
           scores[j] = padded(a, b, j) ? Number.NEGATIVE_INFINITY : score(a, qo, kv(j));
@@ -51,13 +54,14 @@ export function attention(a: AttentionArgs): void {
           for (let j = from; j < to; j++) {
             if (scores[j] === Number.NEGATIVE_INFINITY) continue;
             const p = Math.exp(scores[j] - max);
-            sum += p;
+            sum += p; // the softmax is of the undropped scores; only P·V sees the mask
+            const pm = p * keep(j);
             const vo = kv(j);
-            for (let d = 0; d < dim; d++) acc[d] += p * v[vo + d];
+            for (let d = 0; d < dim; d++) acc[d] += pm * v[vo + d];
           }
         }
         for (let d = 0; d < dim; d++) out[qo + d] = sum === 0 ? 0 : acc[d] / sum;
-        lse[(b * heads + h) * tq + i] = sum === 0 ? Number.NEGATIVE_INFINITY : max + Math.log(sum);
+        lse[row] = sum === 0 ? Number.NEGATIVE_INFINITY : max + Math.log(sum);
       }
     }
   }
@@ -78,9 +82,11 @@ export function attentionGrad(
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < heads; h++) {
       for (let i = 0; i < tq; i++) {
-        const L = lse[(b * heads + h) * tq + i];
+        const row = (b * heads + h) * tq + i;
+        const L = lse[row];
         if (L === Number.NEGATIVE_INFINITY) continue;
         const { qo, kv } = rows(a, b, h, i);
+        const keep = dropoutRow(a.dropout, a.dropoutSeed, row);
         let D = 0;
         for (let d = 0; d < dim; d++) D += dOut[qo + d] * out[qo + d];
         dqRow.fill(0);
@@ -88,12 +94,14 @@ export function attentionGrad(
         for (let j = from; j < to; j++) {
           if (padded(a, b, j)) continue;
           const ko = kv(j);
+          const m = keep(j);
           const p = Math.exp(score(a, qo, ko) - L);
           let dp = 0;
           for (let d = 0; d < dim; d++) dp += dOut[qo + d] * v[ko + d];
-          const ds = p * (dp - D) * scale;
+          const ds = p * (m * dp - D) * scale;
+          const pm = p * m;
           for (let d = 0; d < dim; d++) {
-            dv[ko + d] += p * dOut[qo + d];
+            dv[ko + d] += pm * dOut[qo + d];
             dk[ko + d] += ds * q[qo + d];
             dqRow[d] += ds * k[ko + d];
           }

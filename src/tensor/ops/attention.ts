@@ -15,6 +15,12 @@ export interface AttentionOptions {
   keyMask?: Tensor | null;
   /** Multiplies the scores; defaults to 1/√headDim. */
   scale?: number;
+  /**
+   * Dropout of the attention probabilities (training): each is zeroed with probability p (in [0, 1))
+   * and the rest scaled by 1/(1 − p), by a mask that the uint32 seed fixes (docs/attention.md,
+   * "Dropout"); the backward and a recompute see the same mask. Absent or p = 0: no dropout.
+   */
+  dropout?: { p: number; seed: number };
 }
 
 function fail(what: string): never {
@@ -28,12 +34,22 @@ function keyMaskData(mask: Tensor | null, batch: number, tk: number): Int32Array
   return mask.data instanceof Int32Array ? mask.data : Int32Array.from(mask.data, (x) => (x !== 0 ? 1 : 0));
 }
 
+function dropoutArgs(dropout: AttentionOptions["dropout"]): Pick<AttentionArgs, "dropout" | "dropoutSeed"> {
+  if (!dropout) return { dropout: 0, dropoutSeed: 0 };
+  const { p, seed } = dropout;
+  if (!(p >= 0 && p < 1)) fail(`dropout p must be in [0, 1), got ${p}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    fail(`dropout seed must be a uint32 integer, got ${seed}`);
+  return { dropout: p, dropoutSeed: seed };
+}
+
 /**
  * Fused multi-head attention, softmax(q·kᵀ·scale + mask)·v per head (docs/attention.md):
  * q [B, Tq, heads·d], k and v [B, Tk, kvHeads·d], straight from the projections; the
  * result is [B, Tq, heads·d], ready for the output projection. The queries are the last Tq of the Tk
  * positions (a KV cache holds the others). Never holds [Tq, Tk] scores: the backward recomputes them
- * from the output and each query's log-sum-exp. A query that sees no key gets 0.
+ * from the output and each query's log-sum-exp. A query that sees no key gets 0. With dropout,
+ * out = (softmax(…) ∘ mask / (1 − p))·v, as transformers' attention in training.
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions): Tensor {
   const { heads, kvHeads = heads, causal = false, window = 0, keyMask = null } = options;
@@ -57,6 +73,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   if (causal && tq > tk) fail(`causal attention needs at least as many keys (${tk}) as queries (${tq})`);
   if (!Number.isInteger(window) || window < 0) fail(`window must be a non-negative integer, got ${window}`);
   if (window > 0 && !causal) fail("a sliding window needs causal attention");
+  const dropout = dropoutArgs(options.dropout);
 
   const out = new Tensor(empty(q.dtype, q.size), q.shape);
   const args: AttentionArgs = {
@@ -70,6 +87,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
     causal,
     window,
     keyMask: keyMaskData(keyMask, batch, tk),
+    ...dropout,
     q: q.floatData,
     k: k.floatData,
     v: v.floatData,
