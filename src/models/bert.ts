@@ -1,6 +1,7 @@
 import {
   type ActivationFn,
   activationByName,
+  Dropout,
   Embedding,
   type Layer,
   LayerNorm,
@@ -28,12 +29,17 @@ export interface BertConfig {
   numLabels: number;
   /** transformers' ACT2FN name (hidden_act). */
   activation: string;
+  /** Dropout in training (transformers' placements): after the embeddings and on each residual branch, on the attention probabilities, and before the classifier. */
+  hiddenDropout: number;
+  attentionDropout: number;
+  classifierDropout: number;
 }
 
 export function bertConfigFrom(c: ConfigReader, flavor: BertConfig["flavor"]): BertConfig {
   c.only("position_embedding_type", ["absolute"], "absolute positions only");
   c.only("is_decoder", [false], "the encoder only");
   c.only("add_cross_attention", [false], "the encoder only");
+  const hiddenDropout = c.probability("hidden_dropout_prob", 0.1);
   return {
     flavor,
     vocabSize: c.int("vocab_size"),
@@ -47,23 +53,29 @@ export function bertConfigFrom(c: ConfigReader, flavor: BertConfig["flavor"]): B
     padTokenId: c.int("pad_token_id", flavor === "roberta" ? 1 : 0),
     numLabels: c.numLabels(),
     activation: c.activation("hidden_act", "gelu"),
+    hiddenDropout,
+    attentionDropout: c.probability("attention_probs_dropout_prob", 0.1),
+    // null (the default) means hidden_dropout_prob, as Bert/RobertaForSequenceClassification read it.
+    classifierDropout: c.has("classifier_dropout") ? c.probability("classifier_dropout", 0) : hiddenDropout,
   };
 }
 
-/** dense then LayerNorm(dense(x) + residual): BertSelfOutput and BertOutput. */
-class AddNorm extends Module<{ dense: Layer; LayerNorm: Layer }> {
+/** LayerNorm(dropout(dense(x)) + residual): BertSelfOutput and BertOutput. */
+class AddNorm extends Module<{ dense: Layer; LayerNorm: Layer; dropout: Layer }> {
   constructor(inF: number, c: BertConfig, dtype: DType) {
     super();
     this.registerModule("dense", new Linear(inF, c.hiddenSize, { dtype }));
     this.registerModule("LayerNorm", new LayerNorm(c.hiddenSize, c.layerNormEps, { dtype }));
+    this.registerModule("dropout", new Dropout(c.hiddenDropout));
   }
 
   forward(x: Tensor, residual: Tensor): Tensor {
-    return this.child("LayerNorm").forward(T.add(this.child("dense").forward(x), residual));
+    const branch = this.child("dropout").forward(this.child("dense").forward(x));
+    return this.child("LayerNorm").forward(T.add(branch, residual));
   }
 }
 
-class SelfAttention extends Module<{ query: Layer; key: Layer; value: Layer }> {
+class SelfAttention extends Module<{ query: Layer; key: Layer; value: Layer; dropout: Dropout }> {
   constructor(
     private readonly c: BertConfig,
     dtype: DType,
@@ -71,11 +83,13 @@ class SelfAttention extends Module<{ query: Layer; key: Layer; value: Layer }> {
     super();
     for (const name of ["query", "key", "value"] as const)
       this.registerModule(name, new Linear(c.hiddenSize, c.hiddenSize, { dtype }));
+    this.registerModule("dropout", new Dropout(c.attentionDropout));
   }
 
   forward(x: Tensor, mask: Tensor | null): Tensor {
     const [q, k, v] = (["query", "key", "value"] as const).map((name) => this.child(name).forward(x));
-    return T.attention(q, k, v, { heads: this.c.numHeads, keyMask: mask });
+    const dropout = this.child("dropout").attentionDropout();
+    return T.attention(q, k, v, { heads: this.c.numHeads, keyMask: mask, dropout });
   }
 }
 
@@ -124,6 +138,7 @@ class Embeddings extends Module<{
   position_embeddings: Layer;
   token_type_embeddings: Layer;
   LayerNorm: Layer;
+  dropout: Layer;
 }> {
   constructor(
     private readonly c: BertConfig,
@@ -134,6 +149,7 @@ class Embeddings extends Module<{
     this.registerModule("position_embeddings", new Embedding(c.maxPositions, c.hiddenSize, { dtype }));
     this.registerModule("token_type_embeddings", new Embedding(c.typeVocabSize, c.hiddenSize, { dtype }));
     this.registerModule("LayerNorm", new LayerNorm(c.hiddenSize, c.layerNormEps, { dtype }));
+    this.registerModule("dropout", new Dropout(c.hiddenDropout));
   }
 
   /** BERT counts positions from 0; RoBERTa from pad + 1 over real tokens only (create_position_ids_from_input_ids). */
@@ -158,7 +174,7 @@ class Embeddings extends Module<{
     const words = this.child("word_embeddings").forward(ids);
     const positions = this.child("position_embeddings").forward(this.positions(ids));
     const sum = T.add(T.add(words, positions), this.child("token_type_embeddings").forward(types));
-    return this.child("LayerNorm").forward(sum);
+    return this.child("dropout").forward(this.child("LayerNorm").forward(sum));
   }
 }
 
@@ -190,17 +206,19 @@ export interface EncoderInput {
   tokenTypeIds?: Tensor | null;
 }
 
-/** RoBERTa's head: dense, tanh, out_proj on the first token's hidden state. */
-class RobertaHead extends Module<{ dense: Layer; out_proj: Layer }> {
+/** RoBERTa's head (RobertaClassificationHead): dropout, dense, tanh, dropout, out_proj on the first token's hidden state. */
+class RobertaHead extends Module<{ dense: Layer; dropout: Layer; out_proj: Layer }> {
   constructor(c: BertConfig, dtype: DType) {
     super();
     this.registerModule("dense", new Linear(c.hiddenSize, c.hiddenSize, { dtype }));
+    this.registerModule("dropout", new Dropout(c.classifierDropout));
     this.registerModule("out_proj", new Linear(c.hiddenSize, c.numLabels, { dtype }));
   }
 
   forward(hidden: Tensor): Tensor {
+    const drop = (x: Tensor): Tensor => this.child("dropout").forward(x);
     const first = T.squeeze(T.slice(hidden, 1, 0, 1), 1);
-    return this.child("out_proj").forward(T.tanh(this.child("dense").forward(first)));
+    return this.child("out_proj").forward(drop(T.tanh(this.child("dense").forward(drop(first)))));
   }
 }
 
@@ -260,7 +278,7 @@ export class BertModel extends PretrainedModel<{ embeddings: Embeddings; encoder
  * states (RobertaClassificationHead); logits [B, labels].
  */
 export class BertForSequenceClassification extends PretrainedModel<
-  Record<"bert" | "roberta", BertModel> & { classifier: Layer }
+  Record<"bert" | "roberta", BertModel> & { dropout: Layer; classifier: Layer }
 > {
   readonly architecture: string;
   readonly peftTaskType = "SEQ_CLS";
@@ -273,6 +291,8 @@ export class BertForSequenceClassification extends PretrainedModel<
     const roberta = config.flavor === "roberta";
     this.architecture = `${roberta ? "Roberta" : "Bert"}ForSequenceClassification`;
     this.registerModule(config.flavor, new BertModel(config, dtype, { pooler: !roberta }));
+    // BERT drops the pooled output before the classifier; RoBERTa's head holds its own dropout.
+    if (!roberta) this.registerModule("dropout", new Dropout(config.classifierDropout));
     this.registerModule(
       "classifier",
       roberta ? new RobertaHead(config, dtype) : new Linear(config.hiddenSize, config.numLabels, { dtype }),
@@ -294,7 +314,10 @@ export class BertForSequenceClassification extends PretrainedModel<
   forward(ids: Tensor, input: EncoderInput = {}): Tensor {
     const body = this.child(this.config.flavor);
     const hidden = body.forward(ids, input);
-    const features = this.config.flavor === "roberta" ? hidden : body.child("pooler").forward(hidden);
+    const features =
+      this.config.flavor === "roberta"
+        ? hidden
+        : this.child("dropout").forward(body.child("pooler").forward(hidden));
     return this.child("classifier").forward(features);
   }
 }

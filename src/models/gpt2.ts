@@ -2,6 +2,7 @@ import {
   type ActivationFn,
   activationByName,
   Conv1D,
+  Dropout,
   Embedding,
   type Layer,
   LayerNorm,
@@ -29,6 +30,10 @@ export interface Gpt2Config {
   scaleAttnWeights: boolean;
   scaleAttnByInverseLayerIdx: boolean;
   tieWordEmbeddings: boolean;
+  /** Dropout in training: on the embeddings' sum (embd_pdrop), the attention probabilities (attn_pdrop), each residual branch (resid_pdrop). */
+  embdPdrop: number;
+  attnPdrop: number;
+  residPdrop: number;
 }
 
 export function gpt2ConfigFrom(c: ConfigReader): Gpt2Config {
@@ -47,10 +52,19 @@ export function gpt2ConfigFrom(c: ConfigReader): Gpt2Config {
     scaleAttnByInverseLayerIdx: c.bool("scale_attn_by_inverse_layer_idx", false),
     // GPT2Config leaves PretrainedConfig's default: tied.
     tieWordEmbeddings: c.bool("tie_word_embeddings", true),
+    // GPT2Config's defaults; transformers applies them whenever the model trains.
+    embdPdrop: c.probability("embd_pdrop", 0.1),
+    attnPdrop: c.probability("attn_pdrop", 0.1),
+    residPdrop: c.probability("resid_pdrop", 0.1),
   };
 }
 
-class Gpt2Attention extends Module<{ c_attn: Layer; c_proj: Layer }> {
+class Gpt2Attention extends Module<{
+  c_attn: Layer;
+  c_proj: Layer;
+  attn_dropout: Dropout;
+  resid_dropout: Layer;
+}> {
   private readonly scale: number;
 
   constructor(
@@ -64,6 +78,8 @@ class Gpt2Attention extends Module<{ c_attn: Layer; c_proj: Layer }> {
       (c.scaleAttnWeights ? 1 / Math.sqrt(headDim) : 1) / (c.scaleAttnByInverseLayerIdx ? layerIdx + 1 : 1);
     this.registerModule("c_attn", new Conv1D(c.hiddenSize, 3 * c.hiddenSize, { dtype }));
     this.registerModule("c_proj", new Conv1D(c.hiddenSize, c.hiddenSize, { dtype }));
+    this.registerModule("attn_dropout", new Dropout(c.attnPdrop));
+    this.registerModule("resid_dropout", new Dropout(c.residPdrop));
   }
 
   forward(x: Tensor, mask: Tensor | null, cache: KvCache | null, index: number): Tensor {
@@ -76,12 +92,13 @@ class Gpt2Attention extends Module<{ c_attn: Layer; c_proj: Layer }> {
       causal: true,
       keyMask: mask,
       scale: this.scale,
+      dropout: this.child("attn_dropout").attentionDropout(),
     });
-    return this.child("c_proj").forward(att);
+    return this.child("resid_dropout").forward(this.child("c_proj").forward(att));
   }
 }
 
-class Gpt2Mlp extends Module<{ c_fc: Layer; c_proj: Layer }> {
+class Gpt2Mlp extends Module<{ c_fc: Layer; c_proj: Layer; dropout: Layer }> {
   private readonly act: ActivationFn;
 
   constructor(c: Gpt2Config, dtype: DType) {
@@ -89,10 +106,13 @@ class Gpt2Mlp extends Module<{ c_fc: Layer; c_proj: Layer }> {
     this.act = activationByName(c.activation)!;
     this.registerModule("c_fc", new Conv1D(c.hiddenSize, c.innerSize, { dtype }));
     this.registerModule("c_proj", new Conv1D(c.innerSize, c.hiddenSize, { dtype }));
+    this.registerModule("dropout", new Dropout(c.residPdrop));
   }
 
   forward(x: Tensor): Tensor {
-    return this.child("c_proj").forward(this.act(this.child("c_fc").forward(x)));
+    return this.child("dropout").forward(
+      this.child("c_proj").forward(this.act(this.child("c_fc").forward(x))),
+    );
   }
 }
 
@@ -111,11 +131,18 @@ class Gpt2Block extends Module<{ ln_1: Layer; attn: Gpt2Attention; ln_2: Layer; 
   }
 }
 
-class Gpt2Model extends Module<{ wte: Embedding; wpe: Layer; h: LayerStack<Gpt2Block>; ln_f: Layer }> {
+class Gpt2Model extends Module<{
+  wte: Embedding;
+  wpe: Layer;
+  drop: Layer;
+  h: LayerStack<Gpt2Block>;
+  ln_f: Layer;
+}> {
   constructor(c: Gpt2Config, dtype: DType) {
     super();
     this.registerModule("wte", new Embedding(c.vocabSize, c.hiddenSize, { dtype }));
     this.registerModule("wpe", new Embedding(c.maxPositions, c.hiddenSize, { dtype }));
+    this.registerModule("drop", new Dropout(c.embdPdrop));
     this.registerModule(
       "h",
       new LayerStack(Array.from({ length: c.numLayers }, (_, i) => new Gpt2Block(c, i, dtype))),
@@ -180,10 +207,11 @@ export class Gpt2LMHeadModel
       throw new Error(`GPT-2 has ${this.config.maxPositions} positions; the sequence needs ${needed}`);
     }
     const transformer = this.child("transformer");
-    let x = T.add(
+    const embedded = T.add(
       transformer.child("wte").forward(ids),
       transformer.child("wpe").forward(T.tensor(positions, [batch, steps])),
     );
+    let x = transformer.child("drop").forward(embedded);
     x = transformer.child("h").run(x, (block, h, i) => block.forward(h, attentionMask, cache, i));
     return transformer.child("ln_f").forward(x);
   }

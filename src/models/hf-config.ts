@@ -27,6 +27,13 @@ export class ConfigReader {
     return v;
   }
 
+  /** A dropout probability: a number in [0, 1). */
+  probability(key: string, fallback: number): number {
+    const v = this.json[key] ?? fallback;
+    if (typeof v !== "number" || !(v >= 0 && v < 1)) this.fail(key, "must be a probability in [0, 1)");
+    return v;
+  }
+
   bool(key: string, fallback: boolean): boolean {
     const v = this.json[key] ?? fallback;
     if (typeof v !== "boolean") this.fail(key, "must be true or false");

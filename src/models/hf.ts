@@ -7,7 +7,7 @@ import {
   saveSafetensors,
   writeJsonFile,
 } from "../io/index.js";
-import { Conv1D, Embedding, Linear } from "../nn/index.js";
+import { Conv1D, Embedding, Linear, seedDropout } from "../nn/index.js";
 import { type DType, formatShape, noGrad, Tensor } from "../tensor/index.js";
 import { ConfigReader } from "./hf-config.js";
 import { type BertConfig, bertConfigFrom, BertForSequenceClassification, BertModel } from "./bert.js";
@@ -137,6 +137,7 @@ export function buildModel(
     );
   const model = arch.build(new ConfigReader(json, file), dtype);
   model.hfConfig = json;
+  seedDropout(model, 0); // each dropout site its own stream; the trainer reseeds them from its seed
   return model;
 }
 
@@ -210,7 +211,8 @@ export function loadModel(
     warn(
       `morelora: ${fresh.join(", ")} not in the checkpoint; initialised fresh (train them, e.g. with modulesToSave)`,
     );
-  return model;
+  // In eval mode, as transformers' from_pretrained leaves it: dropout acts only once training sets train mode.
+  return model.eval();
 }
 
 /** Writes model.safetensors and config.json, the layout loadModel and HF's from_pretrained read. */

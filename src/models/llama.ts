@@ -1,4 +1,5 @@
 import {
+  Dropout,
   Embedding,
   type GatedActivationFn,
   gatedActivationByName,
@@ -33,6 +34,8 @@ export interface LlamaConfig {
   qkvBias: boolean;
   oBias: boolean;
   mlpBias: boolean;
+  /** Dropout on the attention probabilities in training (attention_dropout; checkpoints ship 0). */
+  attentionDropout: number;
   /** transformers' ACT2FN name of the MLP's gate activation (hidden_act). */
   hiddenAct: string;
   tieWordEmbeddings: boolean;
@@ -47,8 +50,6 @@ export function llamaConfigFrom(c: ConfigReader, modelType: LlamaConfig["modelTy
       `${c.file}: "hidden_size" ${hiddenSize} is not divisible by "num_attention_heads" ${numHeads}`,
     );
   const attentionBias = c.bool("attention_bias", false);
-  // Dropout inside attention is not implemented (checkpoints ship 0.0).
-  c.only("attention_dropout", [0], "attention dropout must be 0");
   return {
     modelType,
     vocabSize: c.int("vocab_size"),
@@ -61,6 +62,7 @@ export function llamaConfigFrom(c: ConfigReader, modelType: LlamaConfig["modelTy
     rmsNormEps: c.number("rms_norm_eps", 1e-6),
     rope: ropeConfigFrom(c, headDim),
     windows: attentionWindows(c, modelType),
+    attentionDropout: c.probability("attention_dropout", 0),
     qkvBias: modelType === "qwen2" || attentionBias,
     oBias: modelType !== "qwen2" && attentionBias,
     mlpBias: c.bool("mlp_bias", false),
@@ -105,7 +107,13 @@ interface LayerInput {
   index: number;
 }
 
-class LlamaAttention extends Module<{ q_proj: Layer; k_proj: Layer; v_proj: Layer; o_proj: Layer }> {
+class LlamaAttention extends Module<{
+  q_proj: Layer;
+  k_proj: Layer;
+  v_proj: Layer;
+  o_proj: Layer;
+  attention_dropout: Dropout;
+}> {
   constructor(
     private readonly c: LlamaConfig,
     dtype: DType,
@@ -116,6 +124,7 @@ class LlamaAttention extends Module<{ q_proj: Layer; k_proj: Layer; v_proj: Laye
     this.registerModule("k_proj", new Linear(d, kv * hd, { bias: c.qkvBias, dtype }));
     this.registerModule("v_proj", new Linear(d, kv * hd, { bias: c.qkvBias, dtype }));
     this.registerModule("o_proj", new Linear(h * hd, d, { bias: c.oBias, dtype }));
+    this.registerModule("attention_dropout", new Dropout(c.attentionDropout));
   }
 
   /** The q, k, v projections stay in [B, T, heads·d]: RoPE and the fused attention read that layout. */
@@ -138,6 +147,7 @@ class LlamaAttention extends Module<{ q_proj: Layer; k_proj: Layer; v_proj: Laye
       causal: true,
       window: this.c.windows[index],
       keyMask: mask,
+      dropout: this.child("attention_dropout").attentionDropout(),
     });
     return this.child("o_proj").forward(att);
   }

@@ -6,6 +6,7 @@ export {
   gatedActivationByName,
 } from "./activations.js";
 export * as init from "./init.js";
-export { Conv1D, Dropout, Embedding, LayerNorm, type LayerOptions, Linear, RMSNorm } from "./layers.js";
+export { Dropout, dropoutModules, dropoutStates, seedDropout, setDropoutStates } from "./dropout.js";
+export { Conv1D, Embedding, LayerNorm, type LayerOptions, Linear, RMSNorm } from "./layers.js";
 export { LayerStack } from "./layer-stack.js";
 export { type Children, type Layer, Module, ModuleList, type StateDict } from "./module.js";

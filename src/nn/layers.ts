@@ -118,20 +118,3 @@ export class RMSNorm extends Module {
     return T.rmsNorm(x, this.param("weight"), this.eps);
   }
 }
-
-export class Dropout extends Module {
-  constructor(
-    readonly p: number,
-    private readonly rng: Generator = new Generator(0),
-  ) {
-    super();
-  }
-
-  protected override ownGenerators(): Generator[] {
-    return [this.rng];
-  }
-
-  forward(x: Tensor): Tensor {
-    return T.dropout(x, this.p, this.rng, this.training);
-  }
-}

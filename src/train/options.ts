@@ -46,6 +46,12 @@ export const flagName = (o: OptionSpec): string => o.flag ?? kebab(o.key);
 export const JOB_OPTIONS: readonly OptionSpec[] = [
   { key: "model", arg: "dir", scope: "job", type: "string", help: "HuggingFace model folder" },
   {
+    key: "modelConfig",
+    scope: "job",
+    type: "map",
+    help: "numeric fields of the model's config.json to override (resid_pdrop=0,attn_pdrop=0)",
+  },
+  {
     key: "data",
     arg: "file",
     scope: "job",

@@ -1,5 +1,6 @@
 import type { PeftModel } from "../adapters/index.js";
 import { isCausalLM, loadModel, type PretrainedModel, saveModel } from "../models/index.js";
+import { dropoutStates, seedDropout, setDropoutStates } from "../nn/index.js";
 import { type Generator, type GeneratorState, noGrad } from "../tensor/index.js";
 import { nextTokenLoss } from "./lm-loss.js";
 import type { Batch } from "./tasks.js";
@@ -22,9 +23,10 @@ export function adapterTarget(peft: PeftModel): TrainTarget {
     beginStep: (_, rng: Generator) => peft.beginTrainingStep(rng),
     endTraining: () => peft.endTraining(),
     noWeightDecay: (name) => peft.noWeightDecay(name),
+    seedDropout: (seed) => seedDropout(model, seed),
     randomState: () => {
       const active = peft.activeAdapter;
-      const states: Record<string, GeneratorState> = {};
+      const states: Record<string, GeneratorState> = dropoutStates(model);
       for (const [path, layer] of peft.layers()) {
         const g = active === null ? undefined : layer.dropoutGenerator(active);
         if (g) states[path] = g.getState();
@@ -32,6 +34,7 @@ export function adapterTarget(peft: PeftModel): TrainTarget {
       return states;
     },
     setRandomState: (states) => {
+      setDropoutStates(model, states);
       const active = peft.activeAdapter;
       for (const [path, layer] of peft.layers()) {
         const g = active === null ? undefined : layer.dropoutGenerator(active);
@@ -58,6 +61,9 @@ export function fullModelTarget(model: PretrainedModel): TrainTarget {
       });
     },
     train: (mode) => void model.train(mode),
+    seedDropout: (seed) => seedDropout(model, seed),
+    randomState: () => dropoutStates(model),
+    setRandomState: (states) => setDropoutStates(model, states),
   };
 }
 

@@ -74,6 +74,8 @@ export interface TrainTarget {
   endTraining?(): void;
   /** Parameters that take no weight decay besides biases and norms (DoRA's magnitudes). */
   noWeightDecay?(name: string): boolean;
+  /** Seeds the model's own dropout (the training seed fixes its masks too). */
+  seedDropout?(seed: number): void;
   /** The states of the generators the forward draws from in training (dropout), by name. */
   randomState?(): Record<string, GeneratorState>;
   setRandomState?(states: Record<string, GeneratorState>): void;
@@ -163,6 +165,7 @@ export class Trainer {
         ? new SGD(groups, { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay })
         : new AdamW(groups, { lr: c.lr, weightDecay: c.weightDecay });
     this.rng = new Generator(c.seed);
+    target.seedDropout?.(c.seed);
     this.state = {
       step: 0,
       bestMetric: null,

@@ -91,7 +91,7 @@ describe("morelora merge", () => {
     const ids = T.tensor([[1, 5, 2, 9, 3]], { dtype: "int32" });
     for (const { label, config } of CASES) {
       if (!methodNamed(config.method ?? "lora").layers.includes("conv1d")) continue;
-      const model = buildModel(gpt2, { dtype: "float64" });
+      const model = buildModel(gpt2, { dtype: "float64" }).eval();
       const rng = new Generator(4);
       noGrad(() => {
         for (const t of model.parameters()) for (let i = 0; i < t.size; i++) t.data[i] = rng.normal(0, 0.3);

@@ -36,6 +36,20 @@ describe("PeftModel", () => {
     );
   });
 
+  it("an adapter takes the mode of the model it joins: on a model in eval mode its dropout stays off", () => {
+    const model = smallDecoder().eval();
+    const peft = getPeftModel(model, {
+      targetModules: ["q_proj", "v_proj"],
+      dropout: 0.5,
+      modulesToSave: ["lm_head"],
+    });
+    perturb(peft);
+    assert.ok(model.namedModules().every(([, m]) => !m.training));
+    assert.deepEqual(logits(peft).toArray(), logits(peft).toArray());
+    model.train();
+    assert.notDeepEqual(logits(peft).toArray(), logits(peft).toArray());
+  });
+
   it("rejects a config that matches nothing, naming the patterns and listing the modules", () => {
     assert.throws(
       () => getPeftModel(smallDecoder(), { targetModules: ["query"] }),

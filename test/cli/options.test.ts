@@ -83,10 +83,14 @@ describe("options declared once", () => {
     assert.equal(train(["--max-length", "9"], "max_length: 7\n").maxLength, 9);
     const job = toJobOptions(
       train(
-        ["--rank-pattern", "q_proj=4", "--layers", "0", "--no-dylora-frozen", "--method", "lora:better"],
+        [
+          ...["--rank-pattern", "q_proj=4", "--layers", "0", "--no-dylora-frozen", "--method", "lora:better"],
+          ...["--model-config", "resid_pdrop=0,attn_pdrop=0.05"],
+        ],
         "alphaPattern: { v_proj: 32 }\nbias: all\nlayers-pattern: [layers]\nmixerInit: orthogonal\ndyloraRank: 2\nmomentum: 0.5\noptimizer: sgd\nclip: null\n",
       ),
     );
+    assert.deepEqual(job.modelConfig, { resid_pdrop: 0, attn_pdrop: 0.05 });
     assert.deepEqual(job.adapter.rankPattern, { q_proj: 4 });
     assert.deepEqual(job.adapter.alphaPattern, { v_proj: 32 });
     assert.deepEqual(job.adapter.layersToTransform, [0]);

@@ -83,7 +83,9 @@ describe("config.json fields, transformers' defaults as the reference", () => {
       max_position_embeddings: 8,
     };
     for (const [config, pattern] of [
-      [{ ...LLAMA_CONFIG, attention_dropout: 0.1 }, /"attention_dropout" is not implemented by morelora/],
+      [{ ...LLAMA_CONFIG, attention_dropout: 1 }, /"attention_dropout" must be a probability in \[0, 1\)/],
+      [{ ...bert, hidden_dropout_prob: -0.1 }, /"hidden_dropout_prob" must be a probability/],
+      [{ ...bert, classifier_dropout: "0.1" }, /"classifier_dropout" must be a probability/],
       [
         { ...LLAMA_CONFIG, rope_scaling: { rope_type: "yarn", factor: 4 } },
         /"rope_scaling" type "yarn" is not supported/,
@@ -100,7 +102,7 @@ describe("config.json fields, transformers' defaults as the reference", () => {
     for (const config of [
       {
         ...LLAMA_CONFIG,
-        attention_dropout: 0.0,
+        attention_dropout: 0.1,
         hidden_act: "silu",
         pretraining_tp: 1,
         use_cache: true,

@@ -3,12 +3,16 @@ import { describe, it } from "node:test";
 import {
   Conv1D,
   Dropout,
+  dropoutModules,
+  dropoutStates,
   Embedding,
   init,
   LayerNorm,
   Linear,
   Module,
   ModuleList,
+  seedDropout,
+  setDropoutStates,
 } from "../../src/nn/index.js";
 import * as T from "../../src/tensor/index.js";
 import { Generator, randn, tensor } from "../../src/tensor/index.js";
@@ -55,6 +59,24 @@ describe("Module", () => {
     );
     d.eval();
     assert.deepEqual(d.forward(x).toArray(), x.toArray());
+  });
+
+  it("seedDropout gives each Dropout its own stream from one seed; its states round-trip", () => {
+    const model = new ModuleList([new Dropout(0.5), new Dropout(0.5), new Dropout(0.5)]);
+    const masks = (): number[][] =>
+      dropoutModules(model).map(([, d]) => d.forward(T.ones([64])).toArray() as number[]);
+    seedDropout(model, 3);
+    const first = masks();
+    assert.equal(new Set(first.map((m) => m.join())).size, 3, "two sites drew the same mask");
+    const saved = dropoutStates(model);
+    assert.deepEqual(Object.keys(saved), ["0", "1", "2"]);
+    const next = masks();
+    seedDropout(model, 3);
+    assert.deepEqual(masks(), first);
+    setDropoutStates(model, saved);
+    assert.deepEqual(masks(), next);
+    seedDropout(model, 4);
+    assert.notDeepEqual(masks(), first);
   });
 
   it("stateDict and loadStateDict round trip into a differently initialised model", () => {

@@ -38,7 +38,7 @@ export function twoSteps(
   targetModules: string[],
   checkpoint: boolean,
 ): { losses: number[]; grads: Map<string, Float32Array> } {
-  const model = randomModel(config).gradientCheckpointing(checkpoint);
+  const model = randomModel(config).gradientCheckpointing(checkpoint).train();
   const peft = getPeftModel(model, { method, targetModules, dropout: 0.3, seed: 4 });
   // Non-zero adapter tensors, so every factor gets a gradient.
   T.noGrad(() => {

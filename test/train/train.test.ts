@@ -182,9 +182,10 @@ describe("Trainer", () => {
     stopAt?: number,
     adapter: Record<string, unknown> = {},
     onStep?: (step: number) => void,
+    modelConfig: Record<string, unknown> = {},
   ) {
     const { dir, tok, data } = setup();
-    const model = loadModel(dir) as LlamaForCausalLM;
+    const model = loadModel(dir, { config: modelConfig }) as LlamaForCausalLM;
     const peft = getPeftModel(model, { targetModules: ["q_proj", "v_proj"], r: 4, alpha: 8, ...adapter });
     const examples = await loadExamples(data, tok, { kind: "causal-lm", maxLength: 16 });
     const trainer: Trainer = new Trainer({
@@ -212,16 +213,19 @@ describe("Trainer", () => {
     assert.ok(last < first * 0.8, `loss ${first} -> ${last}`);
   });
 
-  it("resumes from a checkpoint bit for bit, adapter dropout included, and cuts the log back", async () => {
+  it("resumes from a checkpoint bit for bit, adapter and model dropout included, and cuts the log back", async () => {
     const withDropout = { dropout: 0.3 };
-    const full = await lora(null, {}, undefined, withDropout);
+    const attention = { attention_dropout: 0.2 };
+    const run = (out: string | null, stopAt?: number) =>
+      lora(out, {}, stopAt, withDropout, undefined, attention);
+    const full = await run(null);
     await full.trainer.run();
     const out = tmp();
-    const first = await lora(out, {}, 5, withDropout);
+    const first = await run(out, 5);
     assert.equal(await first.trainer.run(), "interrupted");
     // A crash after the checkpoint leaves later lines, one of them torn: resume drops them.
     appendFileSync(join(out, "metrics.jsonl"), '{"step":6,"loss":1}\n{"step":7,"lo');
-    const second = await lora(out, {}, undefined, withDropout);
+    const second = await run(out);
     second.trainer.resume(join(out, "checkpoint"));
     assert.equal(second.trainer.step, 5);
     await second.trainer.run();

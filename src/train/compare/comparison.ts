@@ -6,7 +6,7 @@ import { type BaselineScore, classificationBaselines } from "./baselines.js";
 import { type Cell, CellStore } from "./cells.js";
 import { findings } from "./findings.js";
 import { type ProtocolOptions, runProtocol, type VariantRuns } from "./protocol.js";
-import { newCellCache, runCell, taskJob } from "./run-cell.js";
+import { newCellCache, runCell, taskJob, withModelConfig } from "./run-cell.js";
 import { type TaskReport, taskReport, type Unfinished } from "./summary.js";
 import type { CompareTask } from "./task.js";
 import { parseVariant } from "./variants.js";
@@ -53,7 +53,7 @@ function settingsOf(
   const { lr: _lr, seed: _seed, outDir: _out, ...train } = own;
   void [_lr, _seed, _out];
   if (steps !== undefined) train.maxSteps = steps;
-  const job: Record<string, unknown> = { ...task.job };
+  const job: Record<string, unknown> = { ...task.job, ...withModelConfig(base, task) };
   for (const k of ["model", "data", "validation", "testFile"] as const)
     if (typeof job[k] === "string") job[k] = contentHash(job[k] as string);
   return {

@@ -289,6 +289,26 @@ describe("the comparison protocol", () => {
     );
   });
 
+  it("lays the user's --model-config over a task's own config overrides, and adds none when neither has any", () => {
+    const key = { task: "toy", variant: "lora", lr: 1e-3, seed: 0 };
+    const base = { adapter: {}, train: {} } as unknown as JobOptions;
+    const classifier = {
+      ...task,
+      job: { ...task.job, modelConfig: { architectures: ["X"], attention_dropout: 0 } },
+    };
+    const user = { ...base, modelConfig: { attention_dropout: 0.1 } } as JobOptions;
+    assert.equal("modelConfig" in cellJob(base, task, key), false);
+    assert.deepEqual(cellJob(user, task, key).modelConfig, { attention_dropout: 0.1 });
+    assert.deepEqual(cellJob(base, classifier, key).modelConfig, {
+      architectures: ["X"],
+      attention_dropout: 0,
+    });
+    assert.deepEqual(cellJob(user, classifier, key).modelConfig, {
+      architectures: ["X"],
+      attention_dropout: 0.1,
+    });
+  });
+
   it("names a bad variant", () => {
     assert.throws(
       () => parseVariant("lorra"),
