@@ -1,5 +1,6 @@
-import { type GgufValue, gguf } from "../io/gguf.js";
-import { ConfigReader, gpt2ConfigFrom, llamaConfigFrom } from "../models/index.js";
+import { type GgufTensor, type GgufValue, gguf } from "../io/gguf.js";
+import { ConfigReader, gpt2ConfigFrom, type LlamaConfig, llamaConfigFrom } from "../models/index.js";
+import { inverseFrequencies } from "../models/rope.js";
 
 /** Where an HF module's tensors go in a GGUF file and how their rows are laid out there. */
 export interface GgufModule {
@@ -19,6 +20,8 @@ export interface GgufModule {
 export interface GgufArchitecture {
   arch: string;
   hparams: Map<string, GgufValue>;
+  /** Tensors the converter makes rather than copies (llama.cpp's generate_extra_tensors). */
+  extraTensors: GgufTensor[];
   vocabSize: number;
   /** The GGUF place of an HF module path, or null if llama.cpp has none for it. */
   module(path: string): GgufModule | null;
@@ -41,9 +44,9 @@ const LLAMA_MODULES: Record<string, string> = {
 /** Llama and Mistral (GGUF "llama", q/k rows permuted) and Qwen2 ("qwen2", NeoX RoPE, no permutation). */
 function llamaFamily(c: ConfigReader, modelType: "llama" | "qwen2" | "mistral"): GgufArchitecture {
   const cfg = llamaConfigFrom(c, modelType);
-  if (cfg.rope.scaling)
-    throw new Error(`${c.file}: "rope_scaling" is not supported by export yet (only plain RoPE)`);
   const arch = modelType === "qwen2" ? "qwen2" : "llama";
+  if (cfg.rope.scaling?.type === "llama3" && arch !== "llama")
+    throw new Error(`${c.file}: "rope_scaling" llama3: llama.cpp takes it for Llama models only`);
   const permute = arch === "llama";
   const k = (key: string): string => `${arch}.${key}`;
   const hparams = new Map<string, GgufValue>([
@@ -59,10 +62,12 @@ function llamaFamily(c: ConfigReader, modelType: "llama" | "qwen2" | "mistral"):
     [k("attention.layer_norm_rms_epsilon"), gguf.f32(cfg.rmsNormEps)],
     [k("rope.dimension_count"), gguf.u32(cfg.headDim)],
     [k("rope.freq_base"), gguf.f32(cfg.rope.theta)],
+    ...linearRopeScaling(cfg, k),
   ]);
   return {
     arch,
     hparams,
+    extraTensors: llama3RopeFactors(cfg),
     vocabSize: cfg.vocabSize,
     module(path) {
       if (path === "model.embed_tokens") return { name: "token_embd", transposed: false, ropeHeads: null };
@@ -86,6 +91,28 @@ function llamaFamily(c: ConfigReader, modelType: "llama" | "qwen2" | "mistral"):
       return name;
     },
   };
+}
+
+/** Linear RoPE scaling as llama.cpp reads it: positions divided by the factor. */
+function linearRopeScaling(cfg: LlamaConfig, k: (key: string) => string): [string, GgufValue][] {
+  const scaling = cfg.rope.scaling;
+  if (scaling?.type !== "linear") return [];
+  return [
+    [k("rope.scaling.type"), gguf.str("linear")],
+    [k("rope.scaling.factor"), gguf.f32(scaling.factor)],
+  ];
+}
+
+/**
+ * Llama 3's RoPE scaling as llama.cpp's converter writes it: a rope_freqs tensor of one factor per
+ * frequency, by which llama.cpp divides the plain frequency (the plain one over the scaled one).
+ */
+function llama3RopeFactors(cfg: LlamaConfig): GgufTensor[] {
+  if (cfg.rope.scaling?.type !== "llama3") return [];
+  const plain = inverseFrequencies({ ...cfg.rope, scaling: null });
+  const scaled = inverseFrequencies(cfg.rope);
+  const factors = Float32Array.from(plain, (f, i) => f / scaled[i]);
+  return [{ name: "rope_freqs.weight", shape: [factors.length], type: "F32", values: () => factors }];
 }
 
 const GPT2_MODULES: Record<string, [string, boolean]> = {
@@ -121,6 +148,7 @@ function gpt2(c: ConfigReader): GgufArchitecture {
   return {
     arch: "gpt2",
     hparams,
+    extraTensors: [],
     vocabSize: cfg.vocabSize,
     module(path) {
       if (top[path]) return { name: top[path], transposed: false, ropeHeads: null };

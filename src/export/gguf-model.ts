@@ -86,7 +86,7 @@ export function exportGgufModel(
   const tokenizer = tokenizerMetadata(modelDir, arch.vocabSize, config, { pre: options.tokenizerPre });
   const weights = readWeightsFolder(modelDir);
   const mergedModules = folder ? mergeIntoWeights(weights, folder).modules : [];
-  const tensors: GgufTensor[] = [];
+  const tensors: GgufTensor[] = [...arch.extraTensors];
   for (const [stored, { tensor }] of weights) {
     const name = arch.checkpointName(stored);
     if (name === null) continue;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -10,7 +10,15 @@ import { CHAT_TEMPLATE } from "../../src/demo/pretrain.js";
 import { exportGgufLora, exportGgufModel } from "../../src/export/index.js";
 import { loadModel } from "../../src/models/index.js";
 import { repoRoot } from "../fixtures.js";
-import { GPT2_CONFIG, gpt2Shapes, randomTensors, writeFolder } from "../support/hf-folders.js";
+import { assertClose } from "../helpers.js";
+import {
+  GPT2_CONFIG,
+  gpt2Shapes,
+  LLAMA_CONFIG,
+  llamaShapes,
+  randomTensors,
+  writeFolder,
+} from "../support/hf-folders.js";
 
 const root = repoRoot();
 const builtin = join(root, "assets", "morelora-default");
@@ -62,12 +70,74 @@ describe("morelora export (file contents and errors)", () => {
     assert.ok(![...shapes.keys()].some((n) => n.includes("attn.bias")));
   });
 
+  it("writes Llama 3's RoPE scaling as rope_freqs (plain over scaled frequency), and a LoRA on such a base", async () => {
+    const c = {
+      ...LLAMA_CONFIG,
+      vocab_size: 4096,
+      hidden_size: 32,
+      rope_scaling: {
+        rope_type: "llama3",
+        factor: 8,
+        low_freq_factor: 1,
+        high_freq_factor: 4,
+        original_max_position_embeddings: 64,
+      },
+    };
+    const dir = writeFolder(tmp(), c, randomTensors(llamaShapes(c), 2));
+    for (const f of ["tokenizer.json", "tokenizer_config.json"]) copyFileSync(join(builtin, f), join(dir, f));
+    const out = join(dir, "m.gguf");
+    exportGgufModel(dir, out);
+    const parsed = await readGguf(out, { allowLocalFile: true });
+    const info = parsed.tensorInfos.find((t) => t.name === "rope_freqs.weight");
+    assert.deepEqual([info?.shape.map(Number), info?.dtype], [[4], 0]);
+    // Head dim 8, theta 1e4: wavelengths 6.3 (< 64/4: kept), 63 (between: smoothed), 628 and 6283 (> 64: ÷8).
+    const smooth = 64 / (2 * Math.PI * 10) / 3 - 1 / 3;
+    const want = [1, 1 / ((1 - smooth) / 8 + smooth), 8, 8];
+    const bytes = readFileSync(out);
+    const at = Number(parsed.tensorDataOffset) + Number(info!.offset);
+    const got = Array.from(
+      new Float32Array(bytes.buffer.slice(bytes.byteOffset + at, bytes.byteOffset + at + 16)),
+    );
+    assertClose(got, want, { rtol: 1e-6, atol: 0 });
+
+    const adapter = join(dir, "lora");
+    const peft = getPeftModel(loadModel(dir), { method: "lora", r: 2, targetModules: ["q_proj"] });
+    peft.baseModelNameOrPath = dir;
+    peft.save(adapter);
+    exportGgufLora(adapter, join(dir, "lora.gguf"));
+    const lora = await readGguf(join(dir, "lora.gguf"), { allowLocalFile: true });
+    assert.ok(
+      !lora.tensorInfos.some((t) => t.name === "rope_freqs.weight"),
+      "a LoRA holds adapter tensors only",
+    );
+  });
+
   it("refuses what llama.cpp could not load the same way, naming the file and key", () => {
     const dir = tmp();
     const bert = writeFolder(dir, { architectures: ["BertModel"] }, new Map());
     assert.throws(
       () => exportGgufModel(bert, join(dir, "x.gguf")),
       /"architectures" BertModel cannot be exported.*GPT2LMHeadModel/,
+    );
+    const qwen3 = writeFolder(
+      tmp(),
+      {
+        ...LLAMA_CONFIG,
+        architectures: ["Qwen2ForCausalLM"],
+        model_type: "qwen2",
+        rope_scaling: {
+          rope_type: "llama3",
+          factor: 8,
+          low_freq_factor: 1,
+          high_freq_factor: 4,
+          original_max_position_embeddings: 64,
+        },
+      },
+      new Map(),
+    );
+    assert.throws(
+      () => exportGgufModel(qwen3, join(dir, "x.gguf")),
+      /"rope_scaling" llama3: llama.cpp takes it for Llama/,
     );
     const erf = writeFolder(tmp(), { ...GPT2_CONFIG, activation_function: "gelu" }, new Map());
     assert.throws(() => exportGgufModel(erf, join(erf, "x.gguf")), /"activation_function" gelu/);

@@ -162,15 +162,40 @@ describe("morelora export → llama.cpp (node-llama-cpp 3.21.1)", { skip }, () =
     vocab_size: 4096,
     hidden_size: 32,
   };
+  const tinyLlama = { ...LLAMA_CONFIG, vocab_size: 4096, hidden_size: 32 };
+  // Head dim 8: wavelengths 6.3, 63, 628 and 6283 positions, one in each band of Llama 3's scaling.
+  const llama3 = {
+    ...tinyLlama,
+    rope_scaling: {
+      rope_type: "llama3",
+      factor: 8,
+      low_freq_factor: 1,
+      high_freq_factor: 4,
+      original_max_position_embeddings: 64,
+    },
+  };
+  const linear = { ...tinyLlama, rope_scaling: { type: "linear", factor: 4 } };
   for (const [name, dir] of [
     ["GPT-2", () => tinyFolder("gpt2", gpt2, gpt2Shapes(gpt2))],
     ["Qwen2 (q/k/v biases, NeoX RoPE)", () => tinyFolder("qwen2", qwen2, llamaShapes(qwen2, true))],
+    [
+      "Llama with Llama 3's RoPE scaling (rope_freqs)",
+      () => tinyFolder("llama3", llama3, llamaShapes(llama3)),
+    ],
+    ["Llama with linear RoPE scaling", () => tinyFolder("linear", linear, llamaShapes(linear))],
   ] as const) {
     it(`exports ${name} as llama.cpp continues it`, async () => {
       const folder = dir();
       const gguf = join(folder, "model.gguf");
       exportGgufModel(folder, gguf);
-      assert.deepEqual(await llamaCppGreedy(gguf, prompt), morelora(loadModel(folder), prompt));
+      const want = morelora(loadModel(folder), prompt);
+      if (name.includes("scaling"))
+        assert.notDeepEqual(
+          morelora(loadModel(folder, { config: { rope_scaling: null } }), prompt),
+          want,
+          "the scaling changes the continuation",
+        );
+      assert.deepEqual(await llamaCppGreedy(gguf, prompt), want);
     });
   }
 });
