@@ -11,8 +11,12 @@ import type { DType, Storage } from "./tensor.js";
 
 const free = new Map<string, Storage[]>();
 let enabled = true;
-/** Smaller buffers are left to the collector: they cost it little, and empty() zeroes them. */
-let minBytes = 1 << 16;
+/**
+ * Buffers smaller than this are left to the collector, which they cost little, and empty() gives
+ * them out zeroed; larger ones are recycled here, or allocated uninitialised.
+ */
+export const SMALL_BUFFER_BYTES = 1 << 16;
+let minBytes = SMALL_BUFFER_BYTES;
 /** What recyclingCounts() reports. */
 const counts = { recycled: 0, reused: 0 };
 /** Nesting of running backward() calls (a checkpointed block's backward runs inside another). */
@@ -32,7 +36,7 @@ function key(dtype: DType, size: number): string {
  */
 export function setStoragePooling(on: boolean, options: { minBytes?: number } = {}): void {
   enabled = on;
-  minBytes = options.minBytes ?? 1 << 16;
+  minBytes = options.minBytes ?? SMALL_BUFFER_BYTES;
   free.clear();
   counts.recycled = counts.reused = 0;
 }

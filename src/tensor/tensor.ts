@@ -1,7 +1,7 @@
 import type { FloatArray } from "../backend/index.js";
 import { backward, type GradFn } from "./autograd.js";
 import { decodeHalf } from "./half.js";
-import { noteMade, takeStorage } from "./storage-pool.js";
+import { noteMade, SMALL_BUFFER_BYTES, takeStorage } from "./storage-pool.js";
 
 export type DType = "float32" | "float64" | "int32";
 /** How a frozen weight read from a bf16/f16 file can stay in memory (docs/memory.md): 16-bit words. */
@@ -27,9 +27,6 @@ export function allocate(dtype: DType, size: number): Storage {
   }
 }
 
-// Above this size, op outputs take uninitialized memory: every kernel that writes a fresh output
-// writes all of it, so zeroing would be a wasted pass over memory (and page faults when fresh).
-const UNINITIALIZED_MIN_BYTES = 1 << 16;
 const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(bytes: number): Uint8Array } }).Buffer;
 
 /**
@@ -40,7 +37,9 @@ export function empty(dtype: DType, size: number): Storage {
   const bytes = size * (dtype === "float64" ? 8 : 4);
   const data =
     takeStorage(dtype, size) ??
-    (NodeBuffer && bytes >= UNINITIALIZED_MIN_BYTES
+    // Every kernel that writes a fresh output writes all of it, so zeroing a large one would be a
+    // wasted pass over memory (and page faults when fresh).
+    (NodeBuffer && bytes >= SMALL_BUFFER_BYTES
       ? fresh(dtype, size, NodeBuffer.allocUnsafeSlow(bytes).buffer)
       : allocate(dtype, size));
   noteMade(data);
