@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "attention.h"
+#include "dropout.h"
 #include "elementwise.h"
 #include "gated.h"
 #include "gemm.h"
@@ -139,6 +140,15 @@ Napi::Value GatedActivationGrad(const Napi::CallbackInfo& info) {
     using T = decltype(t);
     gatedActivationGrad<T>((int)num(info, 0), (int64_t)g.length, ptr<T>(g), ptr<T>(u), ptr<T>(gy), ptr<T>(gg),
                            ptr<T>(gu));
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value Dropout(const Napi::CallbackInfo& info) {
+  View x = view(info[0], "x"), out = view(info[1], "out");
+  byFloat(info.Env(), x, [&](auto t) {
+    using T = decltype(t);
+    dropout<T>((int64_t)x.length, ptr<T>(x), ptr<T>(out), dbl(info, 2), uint32_t(num(info, 3)));
   });
   return info.Env().Undefined();
 }
@@ -442,6 +452,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unaryGrad", Napi::Function::New(env, UnaryGrad));
   exports.Set("gatedActivation", Napi::Function::New(env, GatedActivation));
   exports.Set("gatedActivationGrad", Napi::Function::New(env, GatedActivationGrad));
+  exports.Set("dropout", Napi::Function::New(env, Dropout));
   exports.Set("select", Napi::Function::New(env, Select));
   exports.Set("copyStrided", Napi::Function::New(env, CopyStrided));
   exports.Set("reduceSum", Napi::Function::New(env, ReduceSum));

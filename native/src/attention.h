@@ -10,9 +10,9 @@
 #include <limits>
 #include <vector>
 
-#include "attention_dropout.h"
 #include "attention_tile.h"
 #include "common.h"
+#include "dropout_mask.h"
 #include "fastmath.h"
 
 namespace morelora {
@@ -122,7 +122,7 @@ void attentionForward(const AttentionShape& s, const T* q, const T* k, const T* 
   const int64_t D = s.dim, group = s.heads / s.kvHeads, blocks = (s.tq + kAttnRows - 1) / kAttnRows;
   const int64_t qStride = s.heads * D, kvStride = s.kvHeads * D;
   const T ninf = -std::numeric_limits<T>::infinity();
-  const AttentionDropout<T> drop(s.dropout, s.dropoutSeed);
+  const DropoutMask<T> drop(s.dropout, s.dropoutSeed);
   struct Scratch {
     TransposedKeys<T> kt;
     std::vector<T> S, o, m, l;
@@ -215,7 +215,7 @@ void attentionBackward(const AttentionShape& s, const T* q, const T* k, const T*
   const int64_t ranges = pairs >= wanted ? 1 : std::max<int64_t>(1, std::min(keyBlocks, (wanted + pairs - 1) / pairs));
   std::vector<T> dqCopies(ranges > 1 ? threads * qSize : 0);
   const T ninf = -std::numeric_limits<T>::infinity();
-  const AttentionDropout<T> drop(s.dropout, s.dropoutSeed);
+  const DropoutMask<T> drop(s.dropout, s.dropoutSeed);
   struct Scratch {
     TransposedKeys<T> kt, vt;
     std::vector<T> P, dS, dqAcc, rowD;

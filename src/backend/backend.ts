@@ -73,7 +73,7 @@ export interface AdamWArgs {
  * tk − tq + i (the last tq of tk positions, as with a KV cache). Key j is visible to it when
  * (not causal or j ≤ position) and (window = 0 or position − j < window) and keyMask[b, j] ≠ 0.
  * With dropout, out_i = Σ_j p_ij·m_ij·v_j: the softmax (and lse) is that of the undropped scores and
- * m_ij is the multiplier of src/backend/js/attention-dropout.ts (1/(1 − dropout) or 0), a function of
+ * m_ij is the multiplier of src/backend/js/dropout-mask.ts (1/(1 − dropout) or 0), a function of
  * (dropoutSeed, b, h, i, j) alone, so the backward sees the mask of the forward.
  */
 export interface AttentionArgs {
@@ -142,6 +142,13 @@ export interface Backend {
     gg: FloatArray,
     gu: FloatArray,
   ): void;
+  /**
+   * Inverted dropout: out[i] = x[i]·m_i (x may be out), m_i the multiplier of
+   * src/backend/js/dropout-mask.ts (1/(1 − p) or 0) at row ⌊i / 2³²⌋, j = i mod 2³²: a function of
+   * (seed, i) alone. It is its own gradient: the same kernel and seed on the upstream gradient give
+   * dx = g·m, so the backward keeps nothing but the seed.
+   */
+  dropout(x: FloatArray, out: FloatArray, p: number, seed: number): void;
   /** out[i] = cond[i] != 0 ? a[i] : b[i], each operand read through its own strides. */
   select(
     cond: Int32Array,

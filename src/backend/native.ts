@@ -144,6 +144,7 @@ function wrap(addon: Addon): Backend {
     gatedActivation: (act: GatedActivation, g, u, out) => a.gatedActivation(unaryCode.get(act), g, u, out),
     gatedActivationGrad: (act: GatedActivation, g, u, gy, gg, gu) =>
       a.gatedActivationGrad(unaryCode.get(act), g, u, gy, gg, gu),
+    dropout: a.dropout,
     select: a.select,
     copyStrided: a.copyStrided,
     reduceSum: a.reduceSum,

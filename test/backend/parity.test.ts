@@ -268,6 +268,26 @@ describe("native kernels agree with the TypeScript float64 reference", { skip },
         });
   });
 
+  it("dropout (its own gradient) at sizes around its 8192-element chunks, in place, on 1 and 3 threads", () => {
+    const b = native();
+    const threads = nativeInfo()!.threads;
+    try {
+      for (const t of [1, 3]) {
+        setNativeThreads(t);
+        for (const n of [...SIZES, 8191, 8193, 3 * 8192 + 17])
+          for (const p of [0, 0.1, 0.5]) {
+            parity(b, [f64(n)], [n], (be, [x], [out]) => be.dropout(x, out, p, 0xdeadbeef));
+            parity(b, [f64(n)], [n], (be, [x], [out]) => {
+              out.set(x);
+              be.dropout(out, out, p, 7);
+            });
+          }
+      }
+    } finally {
+      setNativeThreads(threads);
+    }
+  });
+
   it("select and strided copies (permutes, slices, accumulation)", () => {
     const b = native();
     const shape = [3, 7, 5];

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { getPeftModel } from "../../src/adapters/index.js";
-import { dropoutRow } from "../../src/backend/js/attention-dropout.js";
+import { dropoutRow } from "../../src/backend/js/dropout-mask.js";
 import { loadSafetensors } from "../../src/io/index.js";
 import type { BertForSequenceClassification, BertModel } from "../../src/models/bert.js";
 import { generate } from "../../src/models/generate.js";
@@ -199,35 +199,38 @@ function naiveBertClassifier(
 
 /**
  * The masks a model in training mode will draw in its next forward of one sequence of `steps`
- * tokens, read from copies of its Dropout generators: a hidden-state site draws one uniform per
- * element in order (T.dropout; a site used twice continues its stream, so its second use is
- * position t = 1 of a one-token site), an attention site one seed for the fused kernel's hashed
- * mask. Sites are the modules' paths; `attentionSite` gives layer l's attention dropout.
+ * tokens, read from copies of its Dropout generators: each call of a site draws one seed, T.dropout
+ * hashing an element's index within the call and the fused attention its (query row, key). A
+ * hidden-state site drops [1, steps, 16] at once (element t·16 + i of its one call), except those
+ * in `perToken`, classifier heads that drop one token per call: there t counts the calls (RoBERTa's
+ * head calls its site twice) and the element is i. Sites are the modules' paths; `attentionSite`
+ * gives layer l's attention dropout.
  */
-function dropMasksOf(model: Module, steps: number, attentionSite: (l: number) => string): DropMasks {
+function dropMasksOf(
+  model: Module,
+  steps: number,
+  attentionSite: (l: number) => string,
+  perToken: string[] = [],
+): DropMasks {
   // Copies taken now, before the forward draws from the originals.
   const streams = new Map(
     dropoutModules(model).map(([path, m]) => {
       const g = new Generator();
       g.setState(m.rng.getState());
-      return [path, { m, g, seed: null as number | null, drawn: [] as number[] }];
+      return [path, { p: m.p, g, seeds: [] as number[] }];
     }),
   );
-  const site = (path: string) => {
+  /** The multipliers of one mask row, in the call'th call of the site at path. */
+  const mask = (path: string, call: number, row: number): ((j: number) => number) => {
     const s = streams.get(path);
     assert.ok(s, `no Dropout at ${path}`);
-    return s;
+    while (s.seeds.length <= call) s.seeds.push(s.g.nextUint32());
+    return dropoutRow(s.p, s.seeds[call], row);
   };
-  const hidden = (path: string, t: number, i: number): number => {
-    const { m, g, drawn } = site(path);
-    while (drawn.length <= t * 16 + i) drawn.push(g.uniform() < m.p ? 0 : 1 / (1 - m.p));
-    return drawn[t * 16 + i];
-  };
-  const probs = (l: number, h: number, t: number, s: number): number => {
-    const at = site(attentionSite(l));
-    at.seed ??= at.g.nextUint32();
-    return dropoutRow(at.m.p, at.seed, h * steps + t)(s);
-  };
+  const hidden = (path: string, t: number, i: number): number =>
+    perToken.includes(path) ? mask(path, t, 0)(i) : mask(path, 0, 0)(t * 16 + i);
+  const probs = (l: number, h: number, t: number, s: number): number =>
+    mask(attentionSite(l), 0, h * steps + t)(s);
   return { hidden, probs };
 }
 
@@ -444,7 +447,10 @@ describe("BERT and RoBERTa", () => {
       model.train();
       seedDropout(model, 5);
       const body = `${flavor}.encoder.layer`;
-      const drop = dropMasksOf(model, ids.length, (l) => `${body}.${l}.attention.self.dropout`);
+      const drop = dropMasksOf(model, ids.length, (l) => `${body}.${l}.attention.self.dropout`, [
+        "dropout",
+        "classifier.dropout",
+      ]);
       const trained = forward();
       assertClose(trained, naiveBertClassifier(weights, config, ids, drop), { ...tight, what: "training" });
       assert.ok(

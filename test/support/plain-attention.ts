@@ -1,4 +1,4 @@
-import { dropoutRow } from "../../src/backend/js/attention-dropout.js";
+import { dropoutRow } from "../../src/backend/js/dropout-mask.js";
 import * as T from "../../src/tensor/index.js";
 import type { AttentionOptions, Tensor } from "../../src/tensor/index.js";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { dropoutRow, mix32 } from "../../src/backend/js/attention-dropout.js";
+import { dropoutRow, mix32 } from "../../src/backend/js/dropout-mask.js";
 import * as T from "../../src/tensor/index.js";
 import { type AttentionOptions, Generator, randn, type Tensor } from "../../src/tensor/index.js";
 import { assertClose, gradCheck } from "../helpers.js";

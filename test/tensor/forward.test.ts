@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { dropoutRow } from "../../src/backend/js/dropout-mask.js";
 import * as T from "../../src/tensor/index.js";
 import { Generator, randn, tensor } from "../../src/tensor/index.js";
 import { assertClose } from "../helpers.js";
@@ -178,6 +179,20 @@ describe("forward values against independent computations", () => {
     assert.ok(Math.abs(T.mean(y).item() - 1) < 0.03);
     assert.deepEqual(T.dropout(x, 0.25, new Generator(4)).toArray(), y.toArray());
     assert.equal(T.dropout(x, 0.25, new Generator(4), false), x);
+  });
+
+  it("dropout's mask is the hashed mask of one seed drawn from the generator, at row 0 and j = the element's index", () => {
+    const x = randn([3, 5, 7], new Generator(1), f64);
+    const rng = new Generator(9);
+    const y = T.dropout(x, 0.4, rng);
+    const draws = new Generator(9);
+    const keep = dropoutRow(0.4, draws.nextUint32(), 0);
+    assert.deepEqual(
+      y.data,
+      Float64Array.from(x.data, (v, i) => v * keep(i)),
+    );
+    assert.ok(y.data.includes(0), "nothing dropped");
+    assert.equal(rng.nextUint32(), draws.nextUint32(), "dropout draws one uint32");
   });
 
   it("rowNorm is the L2 norm of each row", () => {

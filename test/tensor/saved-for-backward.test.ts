@@ -65,12 +65,21 @@ const cases: Case[] = [
     kept: ["x", "y"],
   },
   {
-    name: "a product with a constant (a dropout mask) keeps only the constant",
+    name: "a product with a constant keeps only the constant",
     build: () => {
-      const [x, mask] = [tracked([3, 4], 1), frozen([3, 4], 2)];
-      return { out: T.mul(x, mask), watch: { x, mask } };
+      const [x, c] = [tracked([3, 4], 1), frozen([3, 4], 2)];
+      return { out: T.mul(x, c), watch: { x, c } };
     },
-    kept: ["mask"],
+    kept: ["c"],
+  },
+  {
+    name: "dropout keeps nothing: its backward recomputes the mask from the seed",
+    build: () => {
+      const x = tracked([3, 4], 1);
+      const out = T.dropout(x, 0.5, new Generator(2));
+      return { out: T.mulScalar(out, 1), watch: { x, out } };
+    },
+    kept: [],
   },
   {
     name: "a matmul keeps only the operand the trained one's gradient reads",
@@ -155,6 +164,18 @@ describe("what an op keeps for its backward", () => {
       T.sum(out).backward();
     });
   }
+
+  it("dropout keeps no mask: after a collection only its input (a leaf) and its output remain", async () => {
+    const n = 1 << 20;
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    const out = T.dropout(leaf([n], 1), 0.5, new Generator(2));
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    const buffers = (process.memoryUsage().arrayBuffers - before) / (4 * n);
+    assert.equal(Math.round(buffers), 2, `${buffers} buffers of the input's size`);
+    T.sum(out).backward();
+  });
 
   it("the graph keeps no op's inputs: a chain of frozen linears keeps none of its activations", async () => {
     const { out, kept } = await keptData({

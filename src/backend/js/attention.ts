@@ -1,5 +1,5 @@
 import type { AttentionArgs, FloatArray } from "../backend.js";
-import { dropoutRow } from "./attention-dropout.js";
+import { dropoutRow } from "./dropout-mask.js";
 
 /**
  * The reference fused attention (docs/attention.md), one query row at a time: a row

@@ -1,5 +1,6 @@
 import type { Backend } from "../backend.js";
 import { attention, attentionGrad } from "./attention.js";
+import { dropout } from "./dropout.js";
 import { binary, copyStrided, select, unary, unaryGrad } from "./elementwise.js";
 import { gatedActivation, gatedActivationGrad } from "./gated.js";
 import { gemm } from "./gemm.js";
@@ -28,6 +29,7 @@ export const jsBackend: Backend = {
   unaryGrad,
   gatedActivation,
   gatedActivationGrad,
+  dropout,
   select,
   copyStrided,
   reduceSum,

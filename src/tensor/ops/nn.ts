@@ -3,7 +3,6 @@ import { record } from "../autograd.js";
 import type { Generator } from "../random.js";
 import { normalizeAxis } from "../shape-utils.js";
 import { allocate, formatShape, Tensor, empty } from "../tensor.js";
-import { mul } from "./elementwise.js";
 import { transpose } from "./shape.js";
 
 function lastAxisRows(x: Tensor): [number, number] {
@@ -171,15 +170,22 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   });
 }
 
-/** Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p). */
+/**
+ * Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p). The mask
+ * is a hash of one seed drawn from rng and the element's index (Backend.dropout), so the backward
+ * recomputes it and keeps nothing else.
+ */
 export function dropout(x: Tensor, p: number, rng: Generator, training = true): Tensor {
   if (p < 0 || p >= 1) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
   if (!training || p === 0) return x;
-  const mask = like(x);
-  const m = mask.floatData;
-  const scale = 1 / (1 - p);
-  for (let i = 0; i < m.length; i++) m[i] = rng.uniform() < p ? 0 : scale;
-  return mul(x, mask);
+  const seed = rng.nextUint32();
+  const out = like(x);
+  getBackend().dropout(x.floatData, out.floatData, p, seed);
+  return record(out, "dropout", [x], (g) => {
+    const gx = like(g);
+    getBackend().dropout(g.floatData, gx.floatData, p, seed);
+    return [gx];
+  });
 }
 
 /** L2 norm of each row over the last axis: shape [...] (or [..., 1] with keepdim). */

@@ -1,8 +1,9 @@
 /**
  * The dropout mask of the fused attention (docs/attention.md, "Dropout"): a stateless hash of
  * (seed, query row, key), so any kernel can recompute any entry in any order (the backward, the
- * recompute of gradient checkpointing) and get the same mask. native/src/attention_dropout.h
- * computes the same bits.
+ * recompute of gradient checkpointing) and get the same mask. native/src/dropout_mask.h
+ * computes the same bits. The elementwise dropout (T.dropout, ./dropout.ts) uses the same mask,
+ * element i being key j = i mod 2³² of row ⌊i / 2³²⌋.
  */
 
 /** A uint32 → uint32 mixing function (lowbias32), in wrapping uint32 arithmetic. */
@@ -22,8 +23,24 @@ export function mix32(x: number): number {
  */
 export function dropoutRow(p: number, seed: number, row: number): (j: number) => number {
   if (p === 0) return () => 1;
+  const m = maskRow(p, seed, row);
+  return (j) => multiplier(m, j);
+}
+
+/** One row of the mask: key j is kept, and multiplied by `kept`, when mix32(rowKey ^ j) ≥ threshold. */
+export interface MaskRow {
+  rowKey: number;
+  threshold: number;
+  kept: number;
+}
+
+export function maskRow(p: number, seed: number, row: number): MaskRow {
   const rowKey = mix32(seed ^ mix32(row >>> 0));
   const threshold = Math.floor(p * 2 ** 32);
   const kept = 1 / (1 - p);
-  return (j) => (mix32(rowKey ^ j) >= threshold ? kept : 0);
+  return { rowKey, threshold, kept };
+}
+
+export function multiplier(m: MaskRow, j: number): number {
+  return mix32(m.rowKey ^ j) >= m.threshold ? m.kept : 0;
 }
