@@ -1,12 +1,10 @@
 import { type GgufValue, gguf } from "../io/gguf.js";
 import { fileExists, joinPath, readJsonFile } from "../io/index.js";
 import { HFTokenizer } from "../models/index.js";
+import { isSentencePieceBpe, sentencePieceKeys } from "./gguf-spm-tokenizer.js";
+import { TOKEN_TYPE } from "./gguf-token-types.js";
 
-/** llama.cpp's token types (llama_token_type). */
-const NORMAL = 1;
-const CONTROL = 3;
-const USER_DEFINED = 4;
-const UNUSED = 5;
+const { NORMAL, CONTROL, USER_DEFINED, UNUSED } = TOKEN_TYPE;
 
 /**
  * Pre-tokenizer regexes of tokenizer.json → llama.cpp's `tokenizer.ggml.pre` names (the
@@ -52,11 +50,56 @@ const tokenText = (v: unknown): string | null =>
       : null;
 
 /**
- * The `tokenizer.*` metadata that makes llama.cpp tokenize as morelora does (byte-level BPE,
- * the tokenizer.json of GPT-2, Llama 3, Qwen2 and morelora's built-in model): tokens by id
- * (ids the tokenizer lacks up to the model's vocab_size become unused [PAD<id>] entries, as
- * llama.cpp's converter writes them), token types, merges, special ids, whether a BOS/EOS is
- * added, and the chat template.
+ * Tokens by id and their types: model.vocab NORMAL, added tokens CONTROL (special) or
+ * USER_DEFINED, and ids the tokenizer lacks up to the model's vocab_size unused [PAD<id>]
+ * entries, as llama.cpp's converter writes them.
+ */
+function vocabTable(file: string, json: Json, vocabSize: number): { tokens: string[]; types: number[] } {
+  const tokens: (string | undefined)[] = new Array<string | undefined>(vocabSize);
+  const types = new Array<number>(vocabSize).fill(NORMAL);
+  const place = (id: number, text: string, type: number): void => {
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize)
+      throw new Error(
+        `${file}: token ${JSON.stringify(text)} has id ${id}, outside the model's vocab_size ${vocabSize}`,
+      );
+    tokens[id] = text;
+    types[id] = type;
+  };
+  for (const [text, id] of Object.entries(((json.model as Json).vocab ?? {}) as Record<string, number>))
+    place(id, text, NORMAL);
+  for (const added of (json.added_tokens ?? []) as Json[])
+    place(added.id as number, added.content as string, added.special ? CONTROL : USER_DEFINED);
+  for (let i = 0; i < vocabSize; i++)
+    if (tokens[i] === undefined) {
+      tokens[i] = `[PAD${i}]`;
+      types[i] = UNUSED;
+    }
+  return { tokens: tokens as string[], types };
+}
+
+/** The keys of a byte-level BPE tokenizer: model "gpt2", its pre-tokenizer and the merges. */
+function byteLevelKeys(file: string, json: Json, types: number[], pre?: string): [string, GgufValue][] {
+  if (json.normalizer !== null && json.normalizer !== undefined)
+    throw new Error(`${file}: "normalizer" ${JSON.stringify(json.normalizer)} has no llama.cpp equivalent`);
+  const merges = (((json.model as Json).merges ?? []) as (string | string[])[]).map((m) =>
+    Array.isArray(m) ? m.join(" ") : m,
+  );
+  return [
+    ["tokenizer.ggml.model", gguf.str("gpt2")],
+    [
+      "tokenizer.ggml.pre",
+      gguf.str(pre ?? preTokenizerName(file, (json.pre_tokenizer ?? null) as Json | null)),
+    ],
+    ["tokenizer.ggml.token_type", gguf.i32s(types)],
+    ["tokenizer.ggml.merges", gguf.strings(merges)],
+  ];
+}
+
+/**
+ * The `tokenizer.*` metadata that makes llama.cpp tokenize as morelora does: byte-level BPE
+ * (GPT-2, Llama 3, Qwen2 and morelora's built-in model) as model "gpt2", SentencePiece-style
+ * BPE with byte fallback (Llama 2, TinyLlama, Mistral 7B) as model "llama"; for both the tokens
+ * by id, token types, special ids, whether a BOS/EOS is added, and the chat template.
  */
 export function tokenizerMetadata(
   dir: string,
@@ -68,34 +111,11 @@ export function tokenizerMetadata(
   if (!fileExists(file)) throw new Error(`${dir}: no tokenizer.json (export needs the model's tokenizer)`);
   const json = readJsonFile(file) as Json;
   const model = (json.model ?? {}) as Json;
-  if (model.type !== "BPE" || model.byte_fallback === true)
+  if (model.type !== "BPE")
     throw new Error(
-      `${file}: "model" is ${String(model.type)}${model.byte_fallback ? " with byte_fallback (SentencePiece style)" : ""}; export writes byte-level BPE tokenizers only`,
+      `${file}: "model" is ${String(model.type)}; export writes BPE tokenizers only (byte-level, or SentencePiece-style with byte_fallback)`,
     );
-  if (json.normalizer !== null && json.normalizer !== undefined)
-    throw new Error(`${file}: "normalizer" ${JSON.stringify(json.normalizer)} has no llama.cpp equivalent`);
-  const tokens: (string | undefined)[] = new Array<string | undefined>(vocabSize);
-  const types = new Array<number>(vocabSize).fill(NORMAL);
-  const place = (id: number, text: string, type: number): void => {
-    if (!Number.isInteger(id) || id < 0 || id >= vocabSize)
-      throw new Error(
-        `${file}: token ${JSON.stringify(text)} has id ${id}, outside the model's vocab_size ${vocabSize}`,
-      );
-    tokens[id] = text;
-    types[id] = type;
-  };
-  for (const [text, id] of Object.entries((model.vocab ?? {}) as Record<string, number>))
-    place(id, text, NORMAL);
-  for (const added of (json.added_tokens ?? []) as Json[])
-    place(added.id as number, added.content as string, added.special ? CONTROL : USER_DEFINED);
-  for (let i = 0; i < vocabSize; i++)
-    if (tokens[i] === undefined) {
-      tokens[i] = `[PAD${i}]`;
-      types[i] = UNUSED;
-    }
-  const merges = ((model.merges ?? []) as (string | string[])[]).map((m) =>
-    Array.isArray(m) ? m.join(" ") : m,
-  );
+  const { tokens, types } = vocabTable(file, json, vocabSize);
 
   const configFile = joinPath(dir, "tokenizer_config.json");
   const config = fileExists(configFile) ? (readJsonFile(configFile) as Json) : {};
@@ -110,6 +130,10 @@ export function tokenizerMetadata(
     const fromModel = modelConfig[`${key}_id`];
     return typeof fromModel === "number" ? fromModel : null;
   };
+  const unk = idOf("unk_token");
+  const keys = isSentencePieceBpe(model)
+    ? sentencePieceKeys(file, json, tokens, types, unk)
+    : byteLevelKeys(file, json, types, pre);
   // Whether the tokenizer itself adds BOS/EOS, seen by encoding with and without special tokens.
   const hf = HFTokenizer.load(dir);
   const plain = hf.encode("a", { addSpecialTokens: false });
@@ -119,22 +143,12 @@ export function tokenizerMetadata(
   const addBos = bos !== null && full.length > plain.length && full[0] === bos;
   const addEos = eos !== null && full.length > plain.length && full[full.length - 1] === eos;
 
-  const out = new Map<string, GgufValue>([
-    ["tokenizer.ggml.model", gguf.str("gpt2")],
-    [
-      "tokenizer.ggml.pre",
-      gguf.str(pre ?? preTokenizerName(file, (json.pre_tokenizer ?? null) as Json | null)),
-    ],
-    ["tokenizer.ggml.tokens", gguf.strings(tokens as string[])],
-    ["tokenizer.ggml.token_type", gguf.i32s(types)],
-    ["tokenizer.ggml.merges", gguf.strings(merges)],
-  ]);
+  const out = new Map<string, GgufValue>([["tokenizer.ggml.tokens", gguf.strings(tokens)], ...keys]);
   // llama.cpp gives a BPE vocabulary without a BOS id the id 11; a model without BOS gets its
   // EOS id there instead (as GPT-2's files do) and add_bos_token false, so none is ever added.
   const bosOrEos = bos ?? eos;
   if (bosOrEos !== null) out.set("tokenizer.ggml.bos_token_id", gguf.u32(bosOrEos));
   if (eos !== null) out.set("tokenizer.ggml.eos_token_id", gguf.u32(eos));
-  const unk = idOf("unk_token");
   if (unk !== null) out.set("tokenizer.ggml.unknown_token_id", gguf.u32(unk));
   const padId = idOf("pad_token");
   if (padId !== null) out.set("tokenizer.ggml.padding_token_id", gguf.u32(padId));

@@ -100,6 +100,17 @@ export function trainBpe(
   return { vocab, merges };
 }
 
+/** A special token as tokenizer.json's added_tokens lists it. */
+export const specialToken = (id: number, content: string) => ({
+  id,
+  content,
+  single_word: false,
+  lstrip: false,
+  rstrip: false,
+  normalized: false,
+  special: true,
+});
+
 /** The tokenizer.json object of a trained byte-level BPE. */
 export function bpeTokenizerJson(
   vocab: Map<string, number>,
@@ -111,15 +122,7 @@ export function bpeTokenizerJson(
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: specialTokens.map((content) => ({
-      id: vocab.get(content),
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
+    added_tokens: specialTokens.map((content) => specialToken(vocab.get(content)!, content)),
     normalizer: null,
     pre_tokenizer: byteLevel,
     post_processor: byteLevel,

@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import { gguf as readGguf } from "@huggingface/gguf";
 import { getPeftModel } from "../../src/adapters/index.js";
 import { CHAT_TEMPLATE } from "../../src/demo/pretrain.js";
+import { tokenizerMetadata } from "../../src/export/gguf-tokenizer.js";
 import { exportGgufLora, exportGgufModel } from "../../src/export/index.js";
 import { loadModel } from "../../src/models/index.js";
 import { repoRoot } from "../fixtures.js";
@@ -19,6 +20,7 @@ import {
   randomTensors,
   writeFolder,
 } from "../support/hf-folders.js";
+import { spmVocab, writeSpmTokenizer } from "../support/spm-tokenizer.js";
 
 const root = repoRoot();
 const builtin = join(root, "assets", "morelora-default");
@@ -162,5 +164,98 @@ describe("morelora export (file contents and errors)", () => {
     );
     assert.equal(r.status, 1);
     assert.match(r.stderr, /--dtype expects one of f32, f16, bf16, q8_0, got "q4_0"/);
+  });
+
+  it('writes a SentencePiece-style tokenizer as llama.cpp\'s "llama" model: scores from the merges, byte tokens', async () => {
+    const dir = tmp();
+    const n = writeSpmTokenizer(dir);
+    const c = { ...LLAMA_CONFIG, vocab_size: n };
+    writeFolder(dir, c, randomTensors(llamaShapes(c), 3));
+    const out = join(dir, "m.gguf");
+    exportGgufModel(dir, out);
+    const meta = (await readGguf(out, { allowLocalFile: true })).metadata as unknown as Record<
+      string,
+      unknown
+    >;
+    const tokens = meta["tokenizer.ggml.tokens"] as string[];
+    const scores = meta["tokenizer.ggml.scores"] as number[];
+    const types = meta["tokenizer.ggml.token_type"] as number[];
+    assert.equal(meta["tokenizer.ggml.model"], "llama");
+    assert.equal(meta["tokenizer.ggml.pre"], "default");
+    assert.ok(!("tokenizer.ggml.merges" in meta), "SentencePiece vocabularies merge by score");
+    assert.equal(tokens.length, n);
+    assert.deepEqual(tokens.slice(0, 4), ["<unk>", "<s>", "</s>", "<0x00>"]);
+    assert.deepEqual(types.slice(0, 3), [2, 3, 3], "<unk> UNKNOWN, <s> and </s> CONTROL");
+    assert.ok(
+      types.slice(3, 259).every((t) => t === 6),
+      "<0x00>…<0xFF> BYTE",
+    );
+    assert.ok(types.slice(259).every((t) => t === 1));
+    // A piece scores minus the rank of the first merge that makes it; tokens no merge makes, 0.
+    const { merges } = spmVocab();
+    const rankOf = (piece: string): number => merges.findIndex(([l, r]) => l + r === piece);
+    for (const piece of ["\u2581the", "\u2581\u2581\u2581\u2581", "ing"])
+      assert.equal(scores[tokens.indexOf(piece)], -rankOf(piece), piece);
+    assert.ok(rankOf("\u2581the") > 0);
+    for (const token of ["<unk>", "<s>", "<0x0A>", "e", "\u2581"])
+      assert.equal(scores[tokens.indexOf(token)], 0, token);
+    assert.equal(meta["tokenizer.ggml.add_space_prefix"], true, "Llama 2's normalizer prepends \u2581");
+    assert.equal(meta["tokenizer.ggml.bos_token_id"], 1);
+    assert.equal(meta["tokenizer.ggml.eos_token_id"], 2);
+    assert.equal(meta["tokenizer.ggml.unknown_token_id"], 0);
+    assert.equal(meta["tokenizer.ggml.add_bos_token"], true);
+    assert.equal(meta["tokenizer.ggml.add_eos_token"], false);
+
+    // A Metaspace pre-tokenizer instead of the normalizer: its prepend_scheme says whether \u2581 goes first.
+    const metaspace = (scheme: string) => (json: Record<string, unknown>) => {
+      json.normalizer = null;
+      json.pre_tokenizer = { type: "Metaspace", replacement: "\u2581", prepend_scheme: scheme, split: false };
+    };
+    for (const [scheme, prefix] of [
+      ["first", true],
+      ["never", false],
+    ] as const) {
+      writeSpmTokenizer(dir, metaspace(scheme));
+      assert.equal(
+        tokenizerMetadata(dir, n, c).get("tokenizer.ggml.add_space_prefix")?.value,
+        prefix,
+        scheme,
+      );
+    }
+  });
+
+  it("refuses tokenizers llama.cpp's SentencePiece tokenizer would not follow, naming the file and key", () => {
+    const dir = tmp();
+    const n = writeSpmTokenizer(dir);
+    const c = { ...LLAMA_CONFIG, vocab_size: n };
+    writeFolder(dir, c, new Map());
+    const refused = (edit: (json: Record<string, unknown>) => void, message: RegExp): void => {
+      writeSpmTokenizer(dir, edit);
+      assert.throws(() => exportGgufModel(dir, join(dir, "x.gguf")), message);
+    };
+    const model = (json: Record<string, unknown>) => json.model as Record<string, unknown>;
+    refused(
+      (json) => (json.model = { type: "Unigram", unk_id: 0, vocab: [["<unk>", 0]] }),
+      /tokenizer\.json: "model" is Unigram; export writes BPE tokenizers only/,
+    );
+    refused(
+      (json) => (json.normalizer = { type: "NFKC" }),
+      /tokenizer\.json: "normalizer" \{"type":"NFKC"\} is not SentencePiece's/,
+    );
+    refused(
+      (json) => (json.normalizer = null),
+      /tokenizer\.json: "pre_tokenizer" null with no normalizer leaves spaces as they are/,
+    );
+    refused(
+      (json) => delete (model(json).vocab as Record<string, number>)["<0x0A>"],
+      /tokenizer\.json: "model\.byte_fallback" needs the 256 tokens <0x00>…<0xFF>; <0x0A> is missing/,
+    );
+    refused(
+      (json) =>
+        (model(json).merges = (model(json).merges as string[]).filter(
+          (m) => m.replace(" ", "") !== "\u2581the",
+        )),
+      /tokenizer\.json: token "\u2581the" \(id \d+\) is in "model\.vocab" but no merge makes it/,
+    );
   });
 });

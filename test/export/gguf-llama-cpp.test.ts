@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { getLlama, type Llama, LlamaLogLevel, type Token } from "node-llama-cpp";
 import { getPeftModel, PeftModel } from "../../src/adapters/index.js";
+import { tokenizerMetadata } from "../../src/export/gguf-tokenizer.js";
 import { exportGgufModel } from "../../src/export/index.js";
 import { generate, type Generative, HFTokenizer, loadModel } from "../../src/models/index.js";
 import { Generator, noGrad } from "../../src/tensor/index.js";
@@ -18,6 +19,7 @@ import {
   randomTensors,
   writeFolder,
 } from "../support/hf-folders.js";
+import { writeSpmTokenizer } from "../support/spm-tokenizer.js";
 
 /**
  * The acceptance test of docs/export.md: llama.cpp (through node-llama-cpp's prebuilt binaries)
@@ -198,4 +200,98 @@ describe("morelora export → llama.cpp (node-llama-cpp 3.21.1)", { skip }, () =
       assert.deepEqual(await llamaCppGreedy(gguf, prompt), want);
     });
   }
+
+  describe("a SentencePiece-style tokenizer (Llama 2's tokenizer.json layout, byte fallback)", () => {
+    const folder = join(tmp, "spm");
+    const samples = [
+      "Call me Ishmael. The whale swam towards the ship",
+      "  two  spaces,\n\nnew lines\tand a tab   ",
+      "    def sail(ship, sea):\n        return ship",
+      "<s>The end.</s> more text</s>",
+      "quixotic zephyr, jinxed wizards",
+      "naïve café 日本 🐳",
+    ];
+    let spm: HFTokenizer;
+    let vocabSize = 0;
+    let config: Record<string, unknown> = {};
+    before(() => {
+      mkdirSync(folder);
+      vocabSize = writeSpmTokenizer(folder);
+      config = { ...LLAMA_CONFIG, vocab_size: vocabSize, hidden_size: 32 };
+      writeFolder(folder, config, randomTensors(llamaShapes(config as typeof LLAMA_CONFIG), 8, 0.3));
+      exportGgufModel(folder, join(folder, "model.gguf"));
+      spm = HFTokenizer.load(folder);
+    });
+
+    /** llama.cpp's tokens for each sample (special tokens parsed, no BOS added). */
+    async function llamaCppTokens(modelPath: string): Promise<number[][]> {
+      const model = await llama!.loadModel({ modelPath, vocabOnly: true });
+      const out = samples.map((s) => [...model.tokenize(s, true)] as number[]);
+      await model.dispose();
+      return out;
+    }
+
+    it("tokenizes sample strings exactly as morelora, byte fallback and <s> included", async () => {
+      const got = await llamaCppTokens(join(folder, "model.gguf"));
+      samples.forEach((s, i) =>
+        assert.deepEqual(got[i], spm.encode(s, { addSpecialTokens: false }), JSON.stringify(s)),
+      );
+      assert.equal(spm.encode("a")[0], 1, "morelora's tokenizer adds <s>, as add_bos_token says");
+    });
+
+    it("needs the scores derived from the merges: equal scores (llama.cpp's LlamaHfVocab) tokenize differently", async () => {
+      // The same file with every score -1000, as llama.cpp's converter writes without tokenizer.model.
+      const scores = tokenizerMetadata(folder, vocabSize, config).get("tokenizer.ggml.scores");
+      const value = (scores?.value ?? []) as readonly number[];
+      const bytes = readFileSync(join(folder, "model.gguf"));
+      const at = bytes.indexOf(new Uint8Array(new Float32Array(value).buffer));
+      assert.ok(at > 0, "the scores are in the file");
+      bytes.set(new Uint8Array(new Float32Array(value.length).fill(-1000).buffer), at);
+      const equal = join(tmp, "spm-equal-scores.gguf");
+      writeFileSync(equal, bytes);
+      const got = await llamaCppTokens(equal);
+      assert.ok(
+        samples.some(
+          (s, i) => JSON.stringify(got[i]) !== JSON.stringify(spm.encode(s, { addSpecialTokens: false })),
+        ),
+      );
+    });
+
+    it("with a Metaspace pre-tokenizer instead of the normalizer (prepend_scheme always, never)", async () => {
+      for (const scheme of ["always", "never"]) {
+        const dir = join(tmp, `metaspace-${scheme}`);
+        mkdirSync(dir);
+        for (const f of ["config.json", "model.safetensors"]) copyFileSync(join(folder, f), join(dir, f));
+        writeSpmTokenizer(dir, (json) => {
+          json.normalizer = null;
+          json.pre_tokenizer = {
+            type: "Metaspace",
+            replacement: "\u2581",
+            prepend_scheme: scheme,
+            split: false,
+          };
+        });
+        exportGgufModel(dir, join(dir, "model.gguf"));
+        const hf = HFTokenizer.load(dir);
+        const got = await llamaCppTokens(join(dir, "model.gguf"));
+        // Metaspace adds no ▁ to a stretch of text that starts with a space; llama.cpp does (docs/export.md).
+        samples.forEach((s, i) => {
+          if (scheme === "never" || !/(^|<\/?s>) /.test(s))
+            assert.deepEqual(
+              got[i],
+              hf.encode(s, { addSpecialTokens: false }),
+              `${scheme} ${JSON.stringify(s)}`,
+            );
+        });
+      }
+    });
+
+    it("continues fixed token ids greedily as morelora's generate does", async () => {
+      const ids = spm.encode("Call me Ishmael. Some years ago, the whale");
+      assert.deepEqual(
+        await llamaCppGreedy(join(folder, "model.gguf"), ids),
+        morelora(loadModel(folder), ids),
+      );
+    });
+  });
 });

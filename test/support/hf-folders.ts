@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { saveSafetensors } from "../../src/io/index.js";
+import { specialToken } from "../../src/models/bpe.js";
 import { Generator, type Tensor } from "../../src/tensor/index.js";
 import * as T from "../../src/tensor/index.js";
 
@@ -147,22 +148,13 @@ export function tinyLlamaFolder(words: string[], seed: number, std: number): str
 /** A word-level tokenizer.json (HF tokenizers' format) over the given words, with <unk>, <s>, </s>. */
 export function writeWordTokenizer(dir: string, words: string[]): void {
   const vocab = Object.fromEntries(["<unk>", "<s>", "</s>", ...words].map((w, i) => [w, i]));
-  const special = (id: number, content: string) => ({
-    id,
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  });
   writeFileSync(
     join(dir, "tokenizer.json"),
     JSON.stringify({
       version: "1.0",
       truncation: null,
       padding: null,
-      added_tokens: [special(0, "<unk>"), special(1, "<s>"), special(2, "</s>")],
+      added_tokens: [specialToken(0, "<unk>"), specialToken(1, "<s>"), specialToken(2, "</s>")],
       normalizer: null,
       pre_tokenizer: { type: "Whitespace" },
       post_processor: null,
