@@ -16,6 +16,7 @@ import {
   GPT2_CONFIG,
   gpt2Shapes,
   LLAMA_CONFIG,
+  LLAMA3_ROPE_SCALING,
   llamaShapes,
   randomTensors,
   writeFolder,
@@ -77,13 +78,7 @@ describe("morelora export (file contents and errors)", () => {
       ...LLAMA_CONFIG,
       vocab_size: 4096,
       hidden_size: 32,
-      rope_scaling: {
-        rope_type: "llama3",
-        factor: 8,
-        low_freq_factor: 1,
-        high_freq_factor: 4,
-        original_max_position_embeddings: 64,
-      },
+      rope_scaling: LLAMA3_ROPE_SCALING,
     };
     const dir = writeFolder(tmp(), c, randomTensors(llamaShapes(c), 2));
     for (const f of ["tokenizer.json", "tokenizer_config.json"]) copyFileSync(join(builtin, f), join(dir, f));
@@ -127,13 +122,7 @@ describe("morelora export (file contents and errors)", () => {
         ...LLAMA_CONFIG,
         architectures: ["Qwen2ForCausalLM"],
         model_type: "qwen2",
-        rope_scaling: {
-          rope_type: "llama3",
-          factor: 8,
-          low_freq_factor: 1,
-          high_freq_factor: 4,
-          original_max_position_embeddings: 64,
-        },
+        rope_scaling: LLAMA3_ROPE_SCALING,
       },
       new Map(),
     );

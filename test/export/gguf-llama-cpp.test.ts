@@ -15,6 +15,7 @@ import {
   GPT2_CONFIG,
   gpt2Shapes,
   LLAMA_CONFIG,
+  LLAMA3_ROPE_SCALING,
   llamaShapes,
   randomTensors,
   writeFolder,
@@ -165,17 +166,7 @@ describe("morelora export → llama.cpp (node-llama-cpp 3.21.1)", { skip }, () =
     hidden_size: 32,
   };
   const tinyLlama = { ...LLAMA_CONFIG, vocab_size: 4096, hidden_size: 32 };
-  // Head dim 8: wavelengths 6.3, 63, 628 and 6283 positions, one in each band of Llama 3's scaling.
-  const llama3 = {
-    ...tinyLlama,
-    rope_scaling: {
-      rope_type: "llama3",
-      factor: 8,
-      low_freq_factor: 1,
-      high_freq_factor: 4,
-      original_max_position_embeddings: 64,
-    },
-  };
+  const llama3 = { ...tinyLlama, rope_scaling: LLAMA3_ROPE_SCALING };
   const linear = { ...tinyLlama, rope_scaling: { type: "linear", factor: 4 } };
   for (const [name, dir] of [
     ["GPT-2", () => tinyFolder("gpt2", gpt2, gpt2Shapes(gpt2))],

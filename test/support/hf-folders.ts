@@ -56,6 +56,18 @@ export const LLAMA_CONFIG = {
   torch_dtype: "float32",
 };
 
+/**
+ * Llama 3's rope_scaling at a tiny model's scale: with head dim 8 and theta 1e4 the wavelengths are
+ * 6.3, 63, 628 and 6283 positions, one in each band (kept below 64/4, smoothed between, ÷8 above 64).
+ */
+export const LLAMA3_ROPE_SCALING = {
+  rope_type: "llama3",
+  factor: 8,
+  low_freq_factor: 1,
+  high_freq_factor: 4,
+  original_max_position_embeddings: 64,
+};
+
 /** HF's LlamaForCausalLM tensor names and shapes for a config. */
 export function llamaShapes(
   c: typeof LLAMA_CONFIG & { attention_bias?: boolean },
