@@ -1,6 +1,7 @@
-import type { Module } from "../nn/index.js";
+import type { Children, Layer, Module } from "../nn/index.js";
 import * as T from "../tensor/index.js";
 import type { Tensor } from "../tensor/index.js";
+import { PretrainedModel } from "./pretrained.js";
 
 /** Keys and values of past positions, per layer, [B, T_past, H_kv·d] (grows by concatenation). */
 export class KvCache {
@@ -59,4 +60,42 @@ export function positionIds(batch: number, steps: number, past: number, given?: 
     return Int32Array.from(given.data);
   }
   return Int32Array.from({ length: batch * steps }, (_, i) => past + (i % steps));
+}
+
+/**
+ * What GPT-2 and the Llama family share as causal LMs: logits are the "lm_head" of the hidden
+ * states, a KV cache per layer, and a head tied to the embeddings unless the config says not.
+ */
+export abstract class PretrainedCausalLM<C extends Children & { lm_head: Layer }>
+  extends PretrainedModel<C>
+  implements CausalLM
+{
+  readonly peftTaskType = "CAUSAL_LM";
+  abstract readonly config: { vocabSize: number; numLayers: number; tieWordEmbeddings: boolean };
+
+  abstract hiddenStates(ids: Tensor, input?: DecoderInput): Tensor;
+
+  get vocabSize(): number {
+    return this.config.vocabSize;
+  }
+
+  get numLayers(): number {
+    return this.config.numLayers;
+  }
+
+  newCache(): KvCache {
+    return new KvCache(this.config.numLayers);
+  }
+
+  override tiedNames(): string[] {
+    return this.config.tieWordEmbeddings ? ["lm_head.weight"] : [];
+  }
+
+  lmHead(): Layer {
+    return this.child("lm_head");
+  }
+
+  forward(ids: Tensor, input: DecoderInput = {}): Tensor {
+    return this.lmHead().forward(this.hiddenStates(ids, input));
+  }
 }

@@ -12,9 +12,8 @@ import {
 } from "../nn/index.js";
 import * as T from "../tensor/index.js";
 import type { DType, Tensor } from "../tensor/index.js";
-import { type CausalLM, type DecoderInput, KvCache, positionIds } from "./causal-lm.js";
+import { type DecoderInput, KvCache, positionIds, PretrainedCausalLM } from "./causal-lm.js";
 import type { ConfigReader } from "./hf-config.js";
-import { PretrainedModel } from "./pretrained.js";
 
 export interface Gpt2Config {
   vocabSize: number;
@@ -152,12 +151,8 @@ class Gpt2Model extends Module<{
 }
 
 /** HF's GPT2LMHeadModel: Conv1D weights [in, out], fused c_attn, learned positions, lm_head tied unless the config says not. */
-export class Gpt2LMHeadModel
-  extends PretrainedModel<{ transformer: Gpt2Model; lm_head: Layer }>
-  implements CausalLM
-{
+export class Gpt2LMHeadModel extends PretrainedCausalLM<{ transformer: Gpt2Model; lm_head: Layer }> {
   readonly architecture = "GPT2LMHeadModel";
-  readonly peftTaskType = "CAUSAL_LM";
 
   constructor(
     readonly config: Gpt2Config,
@@ -172,26 +167,10 @@ export class Gpt2LMHeadModel
     if (config.tieWordEmbeddings) head.setParam("weight", this.child("transformer").child("wte").weight);
   }
 
-  get vocabSize(): number {
-    return this.config.vocabSize;
-  }
-
-  get numLayers(): number {
-    return this.config.numLayers;
-  }
-
-  newCache(): KvCache {
-    return new KvCache(this.config.numLayers);
-  }
-
   override checkpointName(name: string): string | null {
     // The causal-mask buffers old checkpoints carry are rebuilt here; OpenAI's files lack the prefix.
     if (/\.attn\.(masked_)?bias$/.test(name)) return null;
     return name.startsWith("transformer.") || name.startsWith("lm_head.") ? name : `transformer.${name}`;
-  }
-
-  override tiedNames(): string[] {
-    return this.config.tieWordEmbeddings ? ["lm_head.weight"] : [];
   }
 
   /** The last hidden states [B, T, hidden], after ln_f. */
@@ -214,13 +193,5 @@ export class Gpt2LMHeadModel
     let x = transformer.child("drop").forward(embedded);
     x = transformer.child("h").run(x, (block, h, i) => block.forward(h, attentionMask, cache, i));
     return transformer.child("ln_f").forward(x);
-  }
-
-  lmHead(): Layer {
-    return this.child("lm_head");
-  }
-
-  forward(ids: Tensor, input: DecoderInput = {}): Tensor {
-    return this.lmHead().forward(this.hiddenStates(ids, input));
   }
 }

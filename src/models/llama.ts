@@ -11,7 +11,7 @@ import {
 } from "../nn/index.js";
 import * as T from "../tensor/index.js";
 import type { DType, Tensor } from "../tensor/index.js";
-import { type CausalLM, type DecoderInput, KvCache, positionIds } from "./causal-lm.js";
+import { type DecoderInput, KvCache, positionIds, PretrainedCausalLM } from "./causal-lm.js";
 import type { ConfigReader } from "./hf-config.js";
 import { PretrainedModel } from "./pretrained.js";
 import { inverseFrequencies, type RopeConfig, ropeConfigFrom, ropeTables } from "./rope.js";
@@ -234,12 +234,8 @@ class LlamaModel extends Module<{
 const ARCHITECTURE_NAMES = { llama: "Llama", qwen2: "Qwen2", mistral: "Mistral" } as const;
 
 /** HF's LlamaForCausalLM (model_type llama, qwen2, mistral), module names exactly as HF's. */
-export class LlamaForCausalLM
-  extends PretrainedModel<{ model: LlamaModel; lm_head: Layer }>
-  implements CausalLM
-{
+export class LlamaForCausalLM extends PretrainedCausalLM<{ model: LlamaModel; lm_head: Layer }> {
   readonly architecture: string;
-  readonly peftTaskType = "CAUSAL_LM";
 
   constructor(
     readonly config: LlamaConfig,
@@ -261,32 +257,8 @@ export class LlamaForCausalLM
     return name;
   }
 
-  override tiedNames(): string[] {
-    return this.config.tieWordEmbeddings ? ["lm_head.weight"] : [];
-  }
-
-  get vocabSize(): number {
-    return this.config.vocabSize;
-  }
-
-  get numLayers(): number {
-    return this.config.numLayers;
-  }
-
-  newCache(): KvCache {
-    return new KvCache(this.config.numLayers);
-  }
-
   hiddenStates(ids: Tensor, input: DecoderInput = {}): Tensor {
     return this.child("model").forward(ids, input);
-  }
-
-  lmHead(): Layer {
-    return this.child("lm_head");
-  }
-
-  forward(ids: Tensor, input: DecoderInput = {}): Tensor {
-    return this.lmHead().forward(this.hiddenStates(ids, input));
   }
 }
 
