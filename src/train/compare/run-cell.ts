@@ -29,16 +29,16 @@ const CURVE_POINTS = 10;
  */
 const CURVE_STRIDE = 3;
 
-/**
- * A task's job options, with the task's own step count and adapted modules; a --val-ratio split is
- * the same for every seed, so per-seed scores pair up (docs/results.md).
- */
 /** The task's config.json overrides (a built-in task's classifier fields) with the user's on top; none when neither has any. */
 export function withModelConfig(base: JobOptions, task: CompareTask): Pick<JobOptions, "modelConfig"> {
   if (!base.modelConfig) return task.job.modelConfig ? { modelConfig: task.job.modelConfig } : {};
   return { modelConfig: { ...task.job.modelConfig, ...base.modelConfig } };
 }
 
+/**
+ * A task's job options, with the task's own step count and adapted modules; a --val-ratio split is
+ * the same for every seed, so per-seed scores pair up (docs/results.md).
+ */
 export const taskJob = (base: JobOptions, task: CompareTask): JobOptions =>
   ({
     ...base,
