@@ -380,9 +380,14 @@ export class PeftModel<M extends Module = Module> {
     assignAdapterTensors(this.adapterTensors(name), readAdapterFolder(dir));
   }
 
-  /** A model with the adapter saved in dir, as PEFT's PeftModel.from_pretrained. */
+  /**
+   * A model with the adapter saved in dir, as PEFT's PeftModel.from_pretrained: in eval mode, as
+   * that leaves it for inference (dropout off until training sets train mode).
+   */
   static load<M extends Module>(model: M, dir: string, name = "default"): PeftModel<M> {
-    return new PeftModel(model).loadAdapter(dir, name);
+    const peft = new PeftModel(model).loadAdapter(dir, name);
+    peft.model.eval();
+    return peft;
   }
 
   private requireActive(): string {

@@ -48,6 +48,11 @@ describe("PeftModel", () => {
     assert.deepEqual(logits(peft).toArray(), logits(peft).toArray());
     model.train();
     assert.notDeepEqual(logits(peft).toArray(), logits(peft).toArray());
+    // Loading a saved adapter is for inference, as PEFT's from_pretrained: eval mode whatever the model's.
+    const dir = tmp();
+    peft.save(dir);
+    const loaded = PeftModel.load(smallDecoder().train(), dir);
+    assert.deepEqual(logits(loaded).toArray(), logits(loaded).toArray());
   });
 
   it("rejects a config that matches nothing, naming the patterns and listing the modules", () => {
