@@ -2,13 +2,16 @@ import { activationNames, activationByName } from "../nn/index.js";
 
 /** Reading HuggingFace config.json fields with errors that name the file, the key and what was expected. */
 export class ConfigReader {
+  /** `overridden`: keys whose values came from outside the file (loadModel's config, --model-config). */
   constructor(
     private readonly json: Record<string, unknown>,
     readonly file: string,
+    private readonly overridden: ReadonlySet<string> = new Set(),
   ) {}
 
   private fail(key: string, expected: string): never {
-    throw new Error(`${this.file}: "${key}" ${expected}, got ${JSON.stringify(this.json[key])}`);
+    const where = this.overridden.has(key) ? `${this.file} (as overridden)` : this.file;
+    throw new Error(`${where}: "${key}" ${expected}, got ${JSON.stringify(this.json[key])}`);
   }
 
   has(key: string): boolean {

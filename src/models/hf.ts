@@ -118,7 +118,7 @@ export function sequenceClassifierFields(
  */
 export function buildModel(
   json: Record<string, unknown>,
-  { file = "config.json", dtype = "float32" as DType } = {},
+  { file = "config.json", dtype = "float32" as DType, overridden = [] as readonly string[] } = {},
 ): PretrainedModel {
   const archs = json.architectures;
   if (!Array.isArray(archs) || archs.length === 0 || archs.some((a) => typeof a !== "string"))
@@ -135,7 +135,7 @@ export function buildModel(
     throw new Error(
       `${file}: "model_type" ${JSON.stringify(modelType)} is not the one of ${archs[0]} ("${arch.modelType}")`,
     );
-  const model = arch.build(new ConfigReader(json, file), dtype);
+  const model = arch.build(new ConfigReader(json, file, new Set(overridden)), dtype);
   model.hfConfig = json;
   seedDropout(model, 0); // each dropout site its own stream; the trainer reseeds them from its seed
   return model;
@@ -162,7 +162,7 @@ export function loadModel(
   const configFile = joinPath(dir, "config.json");
   // config overrides fields of config.json, e.g. architectures and id2label to load a causal LM as a classifier.
   const json = { ...(readJsonFile(configFile) as Record<string, unknown>), ...config };
-  const model = buildModel(json, { file: configFile, dtype });
+  const model = buildModel(json, { file: configFile, dtype, overridden: Object.keys(config) });
   const own = model.stateDict();
   const seen = new Set<string>(model.tiedNames());
   // Half weights feed float32 GEMMs only; a float64 model (gradient checks) widens everything.

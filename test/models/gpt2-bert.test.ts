@@ -347,8 +347,13 @@ describe("GPT-2", () => {
     for (const key of ["embd_pdrop", "attn_pdrop", "resid_pdrop"])
       assert.throws(
         () => loadModel(writeFolder(tmp(), { ...GPT2, [key]: 1 }, randomTensors(gpt2Shapes(), 5))),
-        new RegExp(`"${key}" must be a probability in \\[0, 1\\), got 1`),
+        new RegExp(`config.json: "${key}" must be a probability in \\[0, 1\\), got 1`),
       );
+    const dir = writeFolder(tmp(), GPT2, randomTensors(gpt2Shapes(), 5));
+    assert.throws(
+      () => loadModel(dir, { config: { resid_pdrop: 2 } }),
+      /config\.json \(as overridden\): "resid_pdrop" must be a probability in \[0, 1\), got 2/,
+    );
   });
 
   it("keeps lm_head apart when tie_word_embeddings is false, loading and saving it", () => {
