@@ -72,7 +72,6 @@ export function wrapModule(model: Module, path: string): AdapterLayer {
   if (!kind)
     throw new Error(`${path} is a ${current.constructor.name}; adapters wrap Linear, Conv1D and Embedding`);
   const layer = new AdapterLayer(current as ConstructorParameters<typeof AdapterLayer>[0]);
-  layer.train(current.training); // an adapter's dropout follows the mode of the model it joins
   replaceAt(model, path, layer);
   return layer;
 }

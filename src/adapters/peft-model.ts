@@ -106,7 +106,7 @@ export class PeftModel<M extends Module = Module> {
     for (const path of this.savedModulePaths(config)) {
       const current = this.model.getSubmodule(path);
       const wrapper = current instanceof ModulesToSaveLayer ? current : new ModulesToSaveLayer(current);
-      if (wrapper !== current) replaceAt(this.model, path, wrapper.train(current.training));
+      if (wrapper !== current) replaceAt(this.model, path, wrapper);
       wrapper.add(name);
     }
     this.setAdapter(this.active ?? name);

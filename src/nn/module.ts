@@ -86,8 +86,10 @@ export class Module<C extends Children = Children> {
 
   /** Replaces a direct child (adapters swap wrapped layers in this way). */
   replaceChild(name: string, m: Module): void {
-    if (!this.children.has(name)) throw new Error(`${this.constructor.name} has no submodule "${name}"`);
-    this.children.set(name, m);
+    const old = this.children.get(name);
+    if (!old) throw new Error(`${this.constructor.name} has no submodule "${name}"`);
+    // The newcomer takes the mode of the module it replaces, so a model keeps one mode (dropout).
+    this.children.set(name, m.train(old.training));
   }
 
   /** This module ("") and all below it, with their dotted paths. */
