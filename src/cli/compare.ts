@@ -221,6 +221,8 @@ export function registerCompare(program: Command): void {
       } else {
         const job = toJobOptions(o);
         const classification = job.task === "classification";
+        if (job.promptField && job.completionField && job.pack)
+          throw new Error("--pack: generation is scored per record, so compare cannot pack prompt/completion data");
         const { adapter: _a, train: _t, full: _f, resume: _r, ...data } = job;
         void [_a, _t, _f, _r];
         tasks = [

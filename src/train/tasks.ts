@@ -15,6 +15,8 @@ export interface Example {
   ids: Int32Array;
   targets?: Int32Array;
   label?: number;
+  /** The record it came from: its 0-based place in its source (none for packed blocks). */
+  record?: number;
 }
 
 export interface Batch {
@@ -186,7 +188,7 @@ class ExampleSink {
     if (truncated) this.truncated++;
     // A prompt that fills maxLength leaves no completion token to learn from (a NaN loss).
     if (example.targets && !example.targets.some((t, i) => i > 0 && t !== IGNORE)) this.lossless++;
-    else this.examples.push(example);
+    else this.examples.push({ ...example, record: this.records - 1 });
   }
 
   finish(warn: Warn): Example[] {

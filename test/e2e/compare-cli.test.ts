@@ -194,4 +194,28 @@ describe("morelora compare (the protocol at toy scale)", () => {
     assert.ok(score >= 0 && score <= 1 && Number.isInteger(score * 3), "a share of the three prompts");
     assert.match(readFileSync(join(out, "results.md"), "utf8"), /\*\*VALIDATION NUMBERS/);
   });
+
+  it("scores generation on a --val-ratio split (no validation file), and refuses --pack", () => {
+    const dir = tinyLlamaFolder(WORDS, 6, 0.3);
+    const words = ["cat", "mat", "red", "dog", "sat", "big"];
+    const pairs = words.map((w) => ({ prompt: `${w} ->`, completion: "k ae t" }));
+    const data = jsonl(join(dir, "g2p.jsonl"), [...pairs, ...pairs]);
+    const args = (out: string) => [
+      "compare",
+      ...["--model", dir, "--data", data, "--val-ratio", "0.5", "--prompt-field", "prompt"],
+      ...["--completion-field", "completion", "--methods", "lora", "--seeds", "1", "--lrs", "0.05"],
+      ...["--lr-extend", "0", "--max-steps", "60", "--batch-size", "3", "--out", out, "--quiet"],
+    ];
+    const r = run(...args(join(dir, "cmp")));
+    assert.equal(r.status, 0, r.stderr);
+    const [report] = JSON.parse(readFileSync(join(dir, "cmp", "results.json"), "utf8")).reports;
+    const score = report.rows[0].validation.mean;
+    // Every completion is "k ae t": 60 steps learn it for some held-out prompts. Scoring prompts
+    // of no split (an empty list) gave 0.
+    assert.ok(score > 0 && Number.isInteger(Math.round(score * 6 * 1e9) / 1e9), `a share of the 6 held out: ${score}`);
+    const packed = run(...args(join(dir, "packed")), "--pack");
+    assert.equal(packed.status, 1);
+    assert.match(packed.stderr, /--pack: generation is scored per record/);
+    assert.ok(!existsSync(join(dir, "packed")), "nothing was written");
+  });
 });

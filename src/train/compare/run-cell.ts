@@ -132,7 +132,12 @@ export async function runCell(
   };
   const generative = task.metric === "exact-match" || task.metric === "edit-accuracy";
   const [validPairs, testPairs] = generative
-    ? [await pairsOf(opts.validation), await pairsOf(opts.testFile)]
+    ? [
+        opts.validation
+          ? await pairsOf(opts.validation)
+          : heldOutPairs(job.validation, await pairsOf(opts.data), opts.data),
+        await pairsOf(opts.testFile),
+      ]
     : [[], []];
   const score = (examples: Example[], pairs: PromptCompletion[]): number => {
     if (generative) {
@@ -162,6 +167,22 @@ export async function runCell(
     curve: curve(trainer),
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * The prompt/completion pairs of examples held out of `source` (a --val-ratio split): the records
+ * they came from, so that generation is scored on the same split the loss is.
+ */
+export function heldOutPairs(
+  examples: readonly Example[],
+  pairs: readonly PromptCompletion[],
+  source: string,
+): PromptCompletion[] {
+  return examples.map((e) => {
+    if (e.record === undefined)
+      throw new Error(`${source}: packed examples cannot be scored by generation (leave out --pack)`);
+    return pairs[e.record];
+  });
 }
 
 /** The validation points of a run's log, each with the mean training loss since the previous one. */

@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { HFTokenizer } from "../../../src/models/index.js";
+import { heldOutPairs } from "../../../src/train/compare/run-cell.js";
+import { readPairs } from "../../../src/train/compare/generation-score.js";
+import { loadExamples, splitExamples } from "../../../src/train/index.js";
+import { tinyLlamaFolder } from "../../support/hf-folders.js";
+
+const WORDS = ["the", "cat", "sat", "on", "mat", "a", "dog", "ran", "->", "k", "ae", "t"];
+
+describe("generation scored on a --val-ratio split", () => {
+  it("scores the records the held-out examples came from, skipped records and all", async () => {
+    const dir = tinyLlamaFolder(WORDS, 3, 0.3);
+    const tok = HFTokenizer.load(dir);
+    const rows = ["the", "cat", "", "sat", "on", "mat", "a", "dog", "ran"].map((w, i) => ({
+      prompt: w === "" ? "" : `${w} ->`,
+      completion: w === "" ? "" : ["k", "ae", "t"][i % 3],
+    }));
+    const file = join(dir, "pairs.jsonl");
+    writeFileSync(file, rows.map((r) => JSON.stringify(r)).join("\n"));
+    const data = { kind: "causal-lm" as const, maxLength: 16 };
+    const examples = await loadExamples(file, tok, data, () => {});
+    assert.equal(examples.length, 8, "the empty record is skipped, so examples and records no longer line up");
+    const { validation } = splitExamples(examples, 0.5, 3);
+    const pairs = heldOutPairs(validation, await readPairs(file, "prompt", "completion"), file);
+    assert.equal(pairs.length, validation.length);
+    validation.forEach((e, i) => {
+      const prompt = tok.encode(pairs[i].prompt);
+      const completion = tok.encode(pairs[i].completion, { addSpecialTokens: false });
+      assert.deepEqual([...e.ids], [...prompt, ...completion, tok.eosId!], `held-out example ${i}`);
+    });
+  });
+
+  it("refuses packed examples, which come from no one record", async () => {
+    const dir = tinyLlamaFolder(WORDS, 4, 0.3);
+    const tok = HFTokenizer.load(dir);
+    const file = join(dir, "text.jsonl");
+    writeFileSync(file, ['{"text": "the cat sat on the mat"}', '{"text": "a dog ran"}'].join("\n"));
+    const packed = await loadExamples(file, tok, { kind: "causal-lm", maxLength: 4, pack: true }, () => {});
+    assert.throws(() => heldOutPairs(packed, [], file), /text\.jsonl: packed examples cannot be scored/);
+  });
+});
