@@ -114,6 +114,8 @@ export interface BaselineScore {
   test: number | null;
   /** What was chosen on validation (the L2 strength of the regression). */
   chosen?: string;
+  /** A constant answer: a method that does no better learned nothing (findings say so). */
+  floor?: boolean;
 }
 
 /** Majority class and bag-of-tokens logistic regression (L2 strength chosen on validation). */
@@ -137,6 +139,7 @@ export function classificationBaselines(
       parameters: 0,
       validation: majority.score(validation),
       test: test.length ? majority.score(test) : null,
+      floor: true,
     },
     {
       name: "bag-of-tokens logistic regression",

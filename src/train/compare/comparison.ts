@@ -5,10 +5,12 @@ import { type JobOptions, prepareJob } from "../job.js";
 import { type BaselineScore, classificationBaselines } from "./baselines.js";
 import { type Cell, CellStore } from "./cells.js";
 import { findings } from "./findings.js";
+import { generationBaselines } from "./generation-baselines.js";
 import { type ProtocolOptions, runProtocol, type VariantRuns } from "./protocol.js";
 import { newCellCache, runCell, taskJob, withModelConfig } from "./run-cell.js";
 import { type TaskReport, taskReport, type Unfinished } from "./summary.js";
-import type { CompareTask } from "./task.js";
+import { type CompareTask, isGenerative } from "./task.js";
+import { splitPairs } from "./split-pairs.js";
 import { parseVariant } from "./variants.js";
 
 export interface ComparisonOptions extends ProtocolOptions {
@@ -67,14 +69,20 @@ function settingsOf(
   };
 }
 
-/** The majority class and bag-of-tokens baselines of a classification task, on the cells' splits. */
+/**
+ * The baselines of a task on the cells' splits: majority class and bag-of-tokens for a
+ * classification, the most frequent completion and the nearest training prompt for a generation.
+ */
 async function baselines(
   base: JobOptions,
   task: CompareTask,
   cache: ReturnType<typeof newCellCache>,
 ): Promise<BaselineScore[]> {
-  if (task.job.task !== "classification") return [];
-  const job = await prepareJob({ ...taskJob(base, task), full: true }, cache.examples);
+  if (task.job.task !== "classification" && !isGenerative(task.metric)) return [];
+  const opts = taskJob(base, task);
+  const job = await prepareJob({ ...opts, full: true }, cache.examples);
+  if (isGenerative(task.metric))
+    return generationBaselines(await splitPairs(opts, job, cache.pairs), task.metric);
   return classificationBaselines(job.train, job.validation, job.test, job.numClasses);
 }
 

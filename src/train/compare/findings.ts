@@ -57,14 +57,15 @@ export const PAR_MARGIN = 0.02;
 export type Verdict = "held" | "not seen" | "contradicted";
 
 /**
- * The verdict on one row against its reference row. When neither beats the majority class, neither
- * learned the task and the comparison says nothing: "not seen", with that reason.
+ * The verdict on one row against its reference row. When neither beats the floor (a constant
+ * answer: the majority class, the most frequent completion), neither learned the task and the
+ * comparison says nothing: "not seen", with that reason.
  */
 export function verdict(
   row: Row,
   reference: Row | undefined,
   kind: Claim["kind"],
-  floor: number | null,
+  floor: { name: string; score: number } | null,
 ): { verdict: Verdict; why?: string } {
   if (row.failed || reference?.failed)
     return {
@@ -74,10 +75,10 @@ export function verdict(
   const d = row.versus?.difference;
   if (!d || !d.ci95 || !reference)
     return { verdict: "not seen", why: "fewer than two paired seeds: no interval" };
-  if (floor !== null && row.score.mean <= floor && reference.score.mean <= floor)
+  if (floor !== null && row.score.mean <= floor.score && reference.score.mean <= floor.score)
     return {
       verdict: "not seen",
-      why: `neither ${row.variant} nor ${reference.variant} beats the majority class`,
+      why: `neither ${row.variant} nor ${reference.variant} beats the ${floor.name}`,
     };
   const [lo, hi] = d.ci95;
   if (kind === "better") return { verdict: lo > 0 ? "held" : hi < 0 ? "contradicted" : "not seen" };
@@ -94,8 +95,9 @@ export function findings(reports: readonly TaskReport[]): string[] {
       const percent = report.metric !== "loss";
       const unit = percent ? " points" : "";
       const v = (x: number): string => (percent ? (100 * x).toFixed(1) : x.toFixed(3));
-      const floor = report.baselines.find((b) => b.name === "majority class");
+      const floor = report.baselines.find((b) => b.floor);
       const floorScore = floor ? (report.split === "test" ? floor.test : floor.validation) : null;
+      const atFloor = floor && floorScore !== null ? { name: floor.name, score: floorScore } : null;
       const p = report.plateau;
       const moving =
         p && !p.plateaued
@@ -105,7 +107,7 @@ export function findings(reports: readonly TaskReport[]): string[] {
         const row = report.rows.find((r) => r.variant === name);
         if (!row) continue;
         const ref = report.rows.find((r) => r.variant === row.versus?.reference);
-        const { verdict: says, why } = verdict(row, ref, claim.kind, floorScore ?? null);
+        const { verdict: says, why } = verdict(row, ref, claim.kind, atFloor);
         const d = row.versus?.difference;
         const numbers =
           d && ref

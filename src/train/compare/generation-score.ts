@@ -23,7 +23,8 @@ export async function readPairs(
   return out;
 }
 
-const units = (s: string): string[] =>
+/** The whitespace-separated units of a text (phones for g2p, words otherwise). */
+export const units = (s: string): string[] =>
   s
     .trim()
     .split(/\s+/)
@@ -83,15 +84,23 @@ export function generationScores(
       );
       rows.forEach((i, j) => (generated[i] = out[j]));
     }
+  return scoreCompletions(
+    generated.map((ids) => tok.decode(ids)),
+    pairs.map((p) => p.completion),
+  );
+}
+
+/** Completions (decoded, or a baseline's guesses) scored against their references. */
+export function scoreCompletions(completions: readonly string[], references: readonly string[]): GenerationScores {
   let right = 0;
   let edits = 0;
   let total = 0;
-  pairs.forEach(({ completion }, i) => {
-    const got = units(tok.decode(generated[i]));
-    const want = units(completion);
+  references.forEach((reference, i) => {
+    const got = units(completions[i]);
+    const want = units(reference);
     if (got.join(" ") === want.join(" ")) right++;
     edits += editDistance(got, want);
     total += want.length;
   });
-  return { exactMatch: right / Math.max(1, pairs.length), editAccuracy: 1 - edits / Math.max(1, total) };
+  return { exactMatch: right / Math.max(1, references.length), editAccuracy: 1 - edits / Math.max(1, total) };
 }

@@ -7,8 +7,9 @@ import { headOnlyTarget } from "../targets.js";
 import type { NamedParameter } from "../optimizer.js";
 import { type Trainer, TrainingError } from "../trainer.js";
 import type { Cell, CellKey, CurvePoint } from "./cells.js";
-import { generationScores, type PromptCompletion, readPairs } from "./generation-score.js";
-import type { CompareTask } from "./task.js";
+import { generationScores, type PromptCompletion } from "./generation-score.js";
+import { splitPairs } from "./split-pairs.js";
+import { type CompareTask, isGenerative } from "./task.js";
 import { parseVariant } from "./variants.js";
 
 /** Data shared by every cell of a comparison: tokenized examples and prompt/completion pairs, by file. */
@@ -122,23 +123,10 @@ export async function runCell(
       `compare: interrupted during ${key.task} ${key.variant} lr ${key.lr} seed ${key.seed}; finished cells are saved, continue with --resume`,
     );
   target.train(false);
-  const pairsOf = async (file: string | null | undefined): Promise<PromptCompletion[]> => {
-    if (!file) return [];
-    const hit = cache.pairs.get(file);
-    if (hit) return hit;
-    const pairs = await readPairs(file, opts.promptField ?? "prompt", opts.completionField ?? "completion");
-    cache.pairs.set(file, pairs);
-    return pairs;
-  };
-  const generative = task.metric === "exact-match" || task.metric === "edit-accuracy";
-  const [validPairs, testPairs] = generative
-    ? [
-        opts.validation
-          ? await pairsOf(opts.validation)
-          : heldOutPairs(job.validation, await pairsOf(opts.data), opts.data),
-        await pairsOf(opts.testFile),
-      ]
-    : [[], []];
+  const generative = isGenerative(task.metric);
+  const { validation: validPairs, test: testPairs } = generative
+    ? await splitPairs(opts, job, cache.pairs)
+    : { validation: [], test: [] };
   const score = (examples: Example[], pairs: PromptCompletion[]): number => {
     if (generative) {
       const s = generationScores(job.model as unknown as Generative, job.tokenizer, pairs);
@@ -167,22 +155,6 @@ export async function runCell(
     curve: curve(trainer),
     seconds: (performance.now() - started) / 1000,
   };
-}
-
-/**
- * The prompt/completion pairs of examples held out of `source` (a --val-ratio split): the records
- * they came from, so that generation is scored on the same split the loss is.
- */
-export function heldOutPairs(
-  examples: readonly Example[],
-  pairs: readonly PromptCompletion[],
-  source: string,
-): PromptCompletion[] {
-  return examples.map((e) => {
-    if (e.record === undefined)
-      throw new Error(`${source}: packed examples cannot be scored by generation (leave out --pack)`);
-    return pairs[e.record];
-  });
 }
 
 /** The validation points of a run's log, each with the mean training loss since the previous one. */

@@ -7,6 +7,10 @@ import type { JobOptions } from "../job.js";
  */
 export type CompareMetric = "accuracy" | "exact-match" | "edit-accuracy" | "loss";
 
+/** Whether a metric scores greedy generations (then the task's data are prompt/completion pairs). */
+export const isGenerative = (m: CompareMetric): m is "exact-match" | "edit-accuracy" =>
+  m === "exact-match" || m === "edit-accuracy";
+
 /** A task of a comparison: its data and model settings, its metric, and the head that trains with every adapter. */
 export interface CompareTask {
   name: string;

@@ -133,7 +133,7 @@ describe("the comparison protocol", () => {
       },
     );
     const floor = (score: number) => [
-      { name: "majority class", parameters: 0, validation: score, test: score },
+      { name: "majority class", parameters: 0, validation: score, test: score, floor: true },
     ];
     const report = taskReport("toy", "accuracy", runs, floor(0.5));
     assert.equal(report.split, "test");

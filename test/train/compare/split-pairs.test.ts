@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { HFTokenizer } from "../../../src/models/index.js";
-import { heldOutPairs } from "../../../src/train/compare/run-cell.js";
+import { recordPairs } from "../../../src/train/compare/split-pairs.js";
 import { readPairs } from "../../../src/train/compare/generation-score.js";
 import { loadExamples, splitExamples } from "../../../src/train/index.js";
 import { tinyLlamaFolder } from "../../support/hf-folders.js";
@@ -24,7 +24,7 @@ describe("generation scored on a --val-ratio split", () => {
     const examples = await loadExamples(file, tok, data, () => {});
     assert.equal(examples.length, 8, "the empty record is skipped, so examples and records no longer line up");
     const { validation } = splitExamples(examples, 0.5, 3);
-    const pairs = heldOutPairs(validation, await readPairs(file, "prompt", "completion"), file);
+    const pairs = recordPairs(validation, await readPairs(file, "prompt", "completion"), file);
     assert.equal(pairs.length, validation.length);
     validation.forEach((e, i) => {
       const prompt = tok.encode(pairs[i].prompt);
@@ -39,6 +39,6 @@ describe("generation scored on a --val-ratio split", () => {
     const file = join(dir, "text.jsonl");
     writeFileSync(file, ['{"text": "the cat sat on the mat"}', '{"text": "a dog ran"}'].join("\n"));
     const packed = await loadExamples(file, tok, { kind: "causal-lm", maxLength: 4, pack: true }, () => {});
-    assert.throws(() => heldOutPairs(packed, [], file), /text\.jsonl: packed examples cannot be scored/);
+    assert.throws(() => recordPairs(packed, [], file), /text\.jsonl: packed examples cannot be scored/);
   });
 });
