@@ -90,6 +90,10 @@ describe("morelora compare (the protocol at toy scale)", () => {
       /Plateau: LoRA \(seed 0, chosen rate\) scored [\d.]+ on validation after 3 steps and [\d.]+ after 6/,
     );
     assert.doesNotMatch(md, /VALIDATION NUMBERS/);
+    assert.ok(
+      md.includes(`not corrected for the ${results.findings.length} findings below`),
+      "the caveat counts the findings its 95% intervals are not corrected for",
+    );
     const svg = readFileSync(join(out, "task.svg"), "utf8");
     assert.ok(
       report.rows.every((r: { variant: string }) => svg.includes(`>${r.variant} (`)),
