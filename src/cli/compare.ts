@@ -2,16 +2,20 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import Table from "cli-table3";
 import { type Command, Option } from "commander";
+import { SEQ_CLS_HEAD_NAMES } from "../adapters/index.js";
 import { BUILT_IN_TASKS, builtInTask, DEFAULT_TASKS } from "../demo/compare-tasks.js";
 import { makeDir, writeTextFile } from "../io/index.js";
 import {
   appliesTo,
   CellStore,
+  causalRecordKind,
   type Comparison,
   type CompareTask,
   defaultVariants,
   type JobOptions,
   logSpaced,
+  PAR_MARGIN,
+  readRecords,
   parseVariant,
   runComparison,
 } from "../train/index.js";
@@ -50,7 +54,7 @@ function caveat(base: JobOptions, tasks: readonly CompareTask[], findings: numbe
   return (
     `Scale: batch ${base.train.batchSize ?? 8}, r = ${base.adapter.r ?? 8}, tasks ${tasks.map(scale).join("; ")}. ` +
     "The papers' claims are about models of billions of parameters trained far longer; held, not seen and contradicted are about this scale only. " +
-    "A claim is held when the 95% t-interval of the paired per-seed difference lies above 0 (for on par: above −2 points), contradicted when it lies below, not seen otherwise. " +
+    `A claim is held when the 95% t-interval of the paired per-seed difference lies above 0 (for on par: above −${100 * PAR_MARGIN} points${tasks.some((t) => t.metric === "loss") ? `, or −${PAR_MARGIN} on a loss` : ""}), contradicted when it lies below, not seen otherwise. ` +
     `Each interval is at 95% on its own, not corrected for the ${findings} findings below: where the methods do not differ, about one finding in twenty still shows an interval clear of the line (${(findings / 20).toFixed(1)} expected here), so a verdict whose interval only just clears it asks for more seeds before it is cited.`
   );
 }
@@ -129,6 +133,12 @@ export async function runCompare(
   return comparison;
 }
 
+/** The first record of a data file (null when it has none). */
+async function firstRecord(file: string): Promise<Record<string, unknown> | null> {
+  for await (const { record } of readRecords(file)) return record;
+  return null;
+}
+
 const positiveInt = (flag: string, v: unknown): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} expects a positive integer, got "${v}"`);
@@ -191,11 +201,30 @@ export function registerCompare(program: Command): void {
       const extend = Number(o.lrExtend);
       if (!Number.isInteger(extend) || extend < 0)
         throw new Error(`--lr-extend expects a non-negative integer, got "${o.lrExtend}"`);
+      // Job flags that compare sets per cell itself: accepted, they would be silently ignored.
+      for (const [flag, why, ...spellings] of [
+        ["method", "compare trains the variants of --methods (a comma-separated list)", "method"],
+        ["full", 'compare runs full fine-tuning as the variant "full" of --methods', "full"],
+        ["lr", "compare sweeps the rates of --lrs and chooses on validation", "lr", "learningRate"],
+        ["seed", "compare runs seeds 0 … n−1 of --seeds n", "seed"],
+      ] as const)
+        if (spellings.some((a) => cmd.getOptionValueSource(a) === "cli"))
+          throw new Error(`--${flag}: ${why}`);
+      if (typeof o.test === "string" && !existsSync(o.test))
+        throw new Error(`--test ${o.test}: no such file or folder`);
+      // Validation chooses each learning rate: an empty one would choose on NaN or a loss of 0.
+      if (!builtIn && !o.validation && !((o.valRatio as number) > 0))
+        throw new Error(
+          "--val-ratio 0: compare chooses each learning rate on validation; give --validation FILE or a --val-ratio above 0",
+        );
       const r = (o.r as number | undefined) ?? 8;
-      const ranks = listOf(o.ranks)
-        .map((k) => positiveInt("--ranks", k))
-        .filter((k) => k < r);
-      const variants = o.methods ? listOf(o.methods) : defaultVariants(r, ranks);
+      const ranks = listOf(o.ranks).map((k) => positiveInt("--ranks", k));
+      // The default ranks are cut to those below r; ranks asked for must all be read.
+      const high = ranks.find((k) => k >= r);
+      if (high !== undefined && cmd.getOptionValueSource("ranks") === "cli")
+        throw new Error(`--ranks: ${high} is not below --r ${r} (DyLoRA is read at lower ranks)`);
+      const lower = ranks.filter((k) => k < r);
+      const variants = o.methods ? listOf(o.methods) : defaultVariants(r, lower);
       for (const v of variants) parseVariant(v);
       const taskNames = builtIn ? listOf(o.tasks) : [];
       for (const name of taskNames)
@@ -222,8 +251,17 @@ export function registerCompare(program: Command): void {
       } else {
         const job = toJobOptions(o);
         const classification = job.task === "classification";
+        // Prompt/completion data (by its keys, as training reads it) is scored by generation.
+        if (!classification) {
+          const first = await firstRecord(job.data);
+          const kind = first && causalRecordKind(first, job);
+          if (kind?.kind === "pair")
+            Object.assign(job, { promptField: kind.prompt, completionField: kind.completion });
+        }
         if (job.promptField && job.completionField && job.pack)
-          throw new Error("--pack: generation is scored per record, so compare cannot pack prompt/completion data");
+          throw new Error(
+            "--pack: generation is scored per record, so compare cannot pack prompt/completion data",
+          );
         const { adapter: _a, train: _t, full: _f, resume: _r, ...data } = job;
         void [_a, _t, _f, _r];
         tasks = [
@@ -234,18 +272,27 @@ export function registerCompare(program: Command): void {
               : job.promptField && job.completionField
                 ? "exact-match"
                 : "loss",
-            head: classification ? ((o.modulesToSave as string[] | undefined) ?? ["score"]) : [],
+            // PEFT's default for SEQ_CLS: "classifier" (BERT, RoBERTa) or "score" (decoders).
+            head: classification
+              ? ((o.modulesToSave as string[] | undefined) ?? [...SEQ_CLS_HEAD_NAMES])
+              : [],
             // splitSeed: one held-out split for every seed, recorded in the cells' settings.
             job: { ...data, splitSeed: 0, testFile: (o.test as string | undefined) ?? null },
           },
         ];
       }
+      // A variant asked for by name must apply to some task (head-only needs a classifier head).
+      const unused = o.methods ? variants.find((v) => !tasks.some((t) => appliesTo(v, t))) : undefined;
+      if (unused)
+        throw new Error(
+          `--methods: "${unused}" trains only a classifier's head, and no task here is a classification`,
+        );
       const run: CompareRunOptions = {
         variants,
         seeds,
         lrs,
         extend,
-        dyloraRanks: ranks,
+        dyloraRanks: lower,
         outDir: out,
         resume: Boolean(o.resume),
         reportOnly: Boolean(o.reportOnly),

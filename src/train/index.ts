@@ -26,6 +26,7 @@ export { adapterTarget, fullModelTarget, headOnlyTarget } from "./targets.js";
 export {
   type Batch,
   type CausalLmData,
+  causalRecordKind,
   type ClassificationData,
   collate,
   type Example,

@@ -78,6 +78,22 @@ function encodeHead(
 type Cut = { example: Example; truncated: boolean; empty: boolean };
 
 /**
+ * How a causal-LM record is read, told by its keys as mlx-lm does: {"messages"} is chat (unless a
+ * prompt field is named), {"prompt", "completion"} (or the configured fields) a pair, else text.
+ */
+export function causalRecordKind(
+  record: DataRecord,
+  d: { textField?: string; promptField?: string | null; completionField?: string | null },
+): { kind: "chat" } | { kind: "pair"; prompt: string; completion: string } | { kind: "text" } {
+  if (!d.promptField && Object.hasOwn(record, "messages")) return { kind: "chat" };
+  const prompt = d.promptField ?? (d.textField === undefined || !(d.textField in record) ? "prompt" : null);
+  const completion = d.completionField ?? "completion";
+  return prompt && Object.hasOwn(record, prompt) && Object.hasOwn(record, completion)
+    ? { kind: "pair", prompt, completion }
+    : { kind: "text" };
+}
+
+/**
  * A causal-LM row, its kind told by its keys as mlx-lm does: {"messages"} (chat, rendered with the
  * model's template), {"prompt", "completion"} (or the configured prompt/completion fields), else
  * the text field. With maskPrompt (the default) only completions / assistant turns carry loss.
@@ -92,16 +108,14 @@ function causalExample(record: DataRecord, where: string, tok: TextEncoder, d: C
   let ids: number[];
   let trained: boolean[];
   let empty = false;
-  const promptField =
-    d.promptField ?? (d.textField === undefined || !(d.textField in record) ? "prompt" : null);
-  const completionField = d.completionField ?? "completion";
-  if (!d.promptField && Object.hasOwn(record, "messages")) {
+  const kind = causalRecordKind(record, d);
+  if (kind.kind === "chat") {
     if (!tok.applyChatTemplate)
       throw new Error(`${where}: a chat row ("messages"), but this tokenizer renders no chat template`);
     ({ ids, trained } = chatExample(record, where, tok as ChatEncoder, maskPrompt));
-  } else if (promptField && Object.hasOwn(record, promptField) && Object.hasOwn(record, completionField)) {
-    const promptText = textField(record, promptField, where);
-    const completionText = textField(record, completionField, where);
+  } else if (kind.kind === "pair") {
+    const promptText = textField(record, kind.prompt, where);
+    const completionText = textField(record, kind.completion, where);
     empty = (promptText + completionText).trim() === "";
     const prompt = encode(promptText);
     const completion = [...encode(completionText, { addSpecialTokens: false }), ...eos];

@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { saveModel } from "../../src/models/hf.js";
 import { repoRoot } from "../fixtures.js";
-import { tinyLlamaFolder } from "../support/hf-folders.js";
+import { tinyLlamaFolder, writeWordTokenizer } from "../support/hf-folders.js";
+import { randomModel } from "../support/random-model.js";
+import { BERT } from "../support/two-steps.js";
 
 const cli = join(repoRoot(), "build", "src", "cli", "main.js");
 const run = (...args: string[]) => spawnSync("node", [cli, ...args], { encoding: "utf8" });
@@ -15,7 +19,17 @@ function jsonl(path: string, rows: Record<string, unknown>[]): string {
   return path;
 }
 
-/** A tiny Llama seen as a classifier: "cat" sentences are label a, "dog" ones label b. */
+/** Classification rows: "cat" sentences are label a, "dog" ones label b. */
+const classRows = (n: number) =>
+  Array.from({ length: n }, (_, i) => {
+    const cat = i % 3 !== 0;
+    return {
+      text: `the ${["red", "big"][i % 2]} ${cat ? "cat" : "dog"} ${["sat", "ran"][(i >> 1) % 2]} on a mat`,
+      label: cat ? "a" : "b",
+    };
+  });
+
+/** A tiny Llama seen as a classifier, with classRows as its data. */
 function classifierFolder(): string {
   const dir = tinyLlamaFolder(WORDS, 5, 0.3);
   const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
@@ -27,17 +41,9 @@ function classifierFolder(): string {
       id2label: { 0: "a", 1: "b" },
     }),
   );
-  const rows = (n: number) =>
-    Array.from({ length: n }, (_, i) => {
-      const cat = i % 3 !== 0;
-      return {
-        text: `the ${["red", "big"][i % 2]} ${cat ? "cat" : "dog"} ${["sat", "ran"][(i >> 1) % 2]} on a mat`,
-        label: cat ? "a" : "b",
-      };
-    });
-  jsonl(join(dir, "train.jsonl"), rows(12));
-  jsonl(join(dir, "validation.jsonl"), rows(6));
-  jsonl(join(dir, "test.jsonl"), rows(6).reverse());
+  jsonl(join(dir, "train.jsonl"), classRows(12));
+  jsonl(join(dir, "validation.jsonl"), classRows(6));
+  jsonl(join(dir, "test.jsonl"), classRows(6).reverse());
   return dir;
 }
 
@@ -168,14 +174,75 @@ describe("morelora compare (the protocol at toy scale)", () => {
       [["--lrs", "1e-3,fast"], /--lrs expects positive numbers, got "1e-3,fast"/],
       [["--seeds", "0"], /--seeds expects a positive integer, got "0"/],
       [["--jobs", "two"], /--jobs expects a positive integer, got "two"/],
+      [["--method", "dora"], /--method: compare trains the variants of --methods/],
+      [["--full"], /--full: compare runs full fine-tuning as the variant "full" of --methods/],
+      [["--lr", "1e-3"], /--lr: compare sweeps the rates of --lrs/],
+      [["--learning-rate", "1e-3"], /--lr: compare sweeps the rates of --lrs/],
+      [["--seed", "3"], /--seed: compare runs seeds 0 … n−1 of --seeds n/],
     ] as const) {
       const out = join(tinyLlamaFolder(WORDS, 7, 0.3), "cmp");
-      const r = run("compare", ...args, "--out", out);
+      // A one-step run first, so that a check that lets its flag through fails fast instead of
+      // starting the full run: the flag under test comes after and overrides it.
+      const small = ["--tasks", "spam", "--methods", "lora", "--seeds", "1", "--lrs", "0.1"];
+      const r = run("compare", ...small, "--lr-extend", "0", "--max-steps", "1", ...args, "--out", out);
       assert.equal(r.status, 1, args.join(" "));
       assert.match(r.stderr, message);
       assert.doesNotMatch(r.stderr, /\n\s+at /);
       assert.ok(!existsSync(out), "nothing was written");
     }
+  });
+
+  it("names a bad flag or file of your own data in one line before any work", () => {
+    const dir = tinyLlamaFolder(WORDS, 7, 0.3);
+    const text = jsonl(
+      join(dir, "text.jsonl"),
+      classRows(12).map((r) => ({ text: r.text })),
+    );
+    const own = ["--model", dir, "--data", text, "--seeds", "1", "--lrs", "0.01", "--lr-extend", "0"];
+    const out = join(dir, "cmp");
+    for (const [args, message] of [
+      [["--test", join(dir, "nope.jsonl")], /--test .*nope\.jsonl: no such file/],
+      // Validation chooses each rate: an empty one scored NaN (classification) or a loss of 0.
+      [["--val-ratio", "0"], /--val-ratio 0: compare chooses each learning rate on validation/],
+      [["--methods", "lora,head"], /--methods: "head" trains only a classifier's head/],
+      [["--r", "2", "--ranks", "1,4", "--methods", "dylora"], /--ranks: 4 is not below --r 2/],
+    ] as const) {
+      const r = run("compare", ...own, ...args, "--max-steps", "1", "--out", out);
+      assert.equal(r.status, 1, args.join(" "));
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+      assert.ok(!existsSync(out), "nothing was written");
+    }
+    // Three records: a --val-ratio of 0.1 holds out none of them.
+    const three = jsonl(
+      join(dir, "three.jsonl"),
+      classRows(3).map((r) => ({ text: r.text })),
+    );
+    const r = run("compare", ...own, "--data", three, "--methods", "lora", "--max-steps", "1", "--out", out);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /three\.jsonl: --val-ratio 0\.1 holds out none of its 3 examples for validation/);
+    assert.ok(!existsSync(join(out, "cells")), "no cell was written");
+  });
+
+  it("trains only the head of a BERT classifier (its head is classifier, not score)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "morelora-bert-"));
+    saveModel(randomModel({ ...BERT, id2label: { 0: "a", 1: "b" } }), dir);
+    writeWordTokenizer(dir, WORDS);
+    const data = jsonl(join(dir, "train.jsonl"), classRows(12));
+    const out = join(dir, "cmp");
+    const r = run(
+      "compare",
+      ...["--model", dir, "--data", data, "--validation", data, "--task", "classification"],
+      ...["--methods", "head", "--seeds", "1", "--lrs", "0.01", "--lr-extend", "0"],
+      ...["--max-steps", "1", "--out", out],
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const [report] = JSON.parse(readFileSync(join(out, "results.json"), "utf8")).reports;
+    assert.equal(
+      report.rows[0].parameters,
+      2 * 16 + 2,
+      "the classifier's weight and bias (2 classes × hidden 16)",
+    );
   });
 
   it("scores generation by exact match and says loudly when it reports validation numbers", () => {
@@ -199,24 +266,39 @@ describe("morelora compare (the protocol at toy scale)", () => {
     assert.match(readFileSync(join(out, "results.md"), "utf8"), /\*\*VALIDATION NUMBERS/);
   });
 
-  it("scores generation on a --val-ratio split (no validation file), and refuses --pack", () => {
+  it("scores prompt/completion data, known by its keys, on a --val-ratio split; refuses --pack", () => {
     const dir = tinyLlamaFolder(WORDS, 6, 0.3);
     const words = ["cat", "mat", "red", "dog", "sat", "big"];
     const pairs = words.map((w) => ({ prompt: `${w} ->`, completion: "k ae t" }));
     const data = jsonl(join(dir, "g2p.jsonl"), [...pairs, ...pairs]);
     const args = (out: string) => [
       "compare",
-      ...["--model", dir, "--data", data, "--val-ratio", "0.5", "--prompt-field", "prompt"],
-      ...["--completion-field", "completion", "--methods", "lora", "--seeds", "1", "--lrs", "0.05"],
-      ...["--lr-extend", "0", "--max-steps", "60", "--batch-size", "3", "--out", out, "--quiet"],
+      ...["--model", dir, "--data", data, "--val-ratio", "0.5", "--methods", "lora", "--seeds", "1"],
+      ...[
+        "--lrs",
+        "0.05",
+        "--lr-extend",
+        "0",
+        "--max-steps",
+        "60",
+        "--batch-size",
+        "3",
+        "--out",
+        out,
+        "--quiet",
+      ],
     ];
     const r = run(...args(join(dir, "cmp")));
     assert.equal(r.status, 0, r.stderr);
     const [report] = JSON.parse(readFileSync(join(dir, "cmp", "results.json"), "utf8")).reports;
+    assert.equal(report.metric, "exact-match", "its keys say prompt/completion, as training reads them");
     const score = report.rows[0].validation.mean;
     // Every completion is "k ae t": 60 steps learn it for some held-out prompts. Scoring prompts
     // of no split (an empty list) gave 0.
-    assert.ok(score > 0 && Number.isInteger(Math.round(score * 6 * 1e9) / 1e9), `a share of the 6 held out: ${score}`);
+    assert.ok(
+      score > 0 && Number.isInteger(Math.round(score * 6 * 1e9) / 1e9),
+      `a share of the 6 held out: ${score}`,
+    );
     const packed = run(...args(join(dir, "packed")), "--pack");
     assert.equal(packed.status, 1);
     assert.match(packed.stderr, /--pack: generation is scored per record/);

@@ -21,7 +21,10 @@ export function mostFrequentCompletion(train: readonly PromptCompletion[]): stri
  * whose lengths differ by at least the best distance so far are skipped: their distance can only
  * be as large.
  */
-export function nearestCompletion(train: readonly { units: string[]; completion: string }[], prompt: string): string {
+export function nearestCompletion(
+  train: readonly { units: string[]; completion: string }[],
+  prompt: string,
+): string {
   const mine = units(prompt);
   let best = Infinity;
   let completion = "";
@@ -40,7 +43,10 @@ export function nearestCompletion(train: readonly { units: string[]; completion:
  * for classification) and a lookup (the completion of the nearest training prompt). Neither trains
  * a parameter; both are scored as the cells are.
  */
-export function generationBaselines(pairs: SplitPairs, metric: "exact-match" | "edit-accuracy"): BaselineScore[] {
+export function generationBaselines(
+  pairs: SplitPairs,
+  metric: "exact-match" | "edit-accuracy",
+): BaselineScore[] {
   const score = (guesses: string[], held: readonly PromptCompletion[]): number => {
     const s = scoreCompletions(
       guesses,
@@ -64,7 +70,12 @@ export function generationBaselines(pairs: SplitPairs, metric: "exact-match" | "
         pairs.validation.map(() => constant),
         pairs.validation,
       ),
-      test: test ? score(pairs.test.map(() => constant), pairs.test) : null,
+      test: test
+        ? score(
+            pairs.test.map(() => constant),
+            pairs.test,
+          )
+        : null,
       floor: true,
     },
     {

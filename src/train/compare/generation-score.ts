@@ -91,7 +91,10 @@ export function generationScores(
 }
 
 /** Completions (decoded, or a baseline's guesses) scored against their references. */
-export function scoreCompletions(completions: readonly string[], references: readonly string[]): GenerationScores {
+export function scoreCompletions(
+  completions: readonly string[],
+  references: readonly string[],
+): GenerationScores {
   let right = 0;
   let edits = 0;
   let total = 0;

@@ -87,6 +87,11 @@ export async function runCell(
   const started = performance.now();
   const opts = cellJob(base, task, key);
   const prepared = await prepareJob(opts, cache.examples);
+  // Validation chooses the rate: scored on no examples it gives NaN (or a loss of 0) for every cell.
+  if (!prepared.validation.length)
+    throw new Error(
+      `${opts.data}: --val-ratio ${opts.valRatio} holds out none of its ${prepared.train.length} examples for validation; give --validation FILE or a larger --val-ratio`,
+    );
   const head = parseVariant(key.variant).kind === "head";
   const job = head ? { ...prepared, target: headOnlyTarget(prepared.model, task.head) } : prepared;
   const target = job.target;

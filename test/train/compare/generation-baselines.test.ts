@@ -32,7 +32,12 @@ describe("generation baselines", () => {
 
   it("scores both as the cells are scored: 1 − unit error rate, or exact match", () => {
     const pairs = {
-      train: [pair("c a t", "K AE T"), pair("c a t s", "K AE T S"), pair("d o g", "D AO G"), pair("b a t", "B AE T")],
+      train: [
+        pair("c a t", "K AE T"),
+        pair("c a t s", "K AE T S"),
+        pair("d o g", "D AO G"),
+        pair("b a t", "B AE T"),
+      ],
       // "c o t" is nearest "c a t" (1 edit; "d o g" is 2); "d o g s" is nearest "d o g".
       validation: [pair("c o t", "K AA T"), pair("d o g s", "D AO G Z")],
       test: [pair("b a t", "B AE T")],

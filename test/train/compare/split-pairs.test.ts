@@ -22,7 +22,11 @@ describe("generation scored on a --val-ratio split", () => {
     writeFileSync(file, rows.map((r) => JSON.stringify(r)).join("\n"));
     const data = { kind: "causal-lm" as const, maxLength: 16 };
     const examples = await loadExamples(file, tok, data, () => {});
-    assert.equal(examples.length, 8, "the empty record is skipped, so examples and records no longer line up");
+    assert.equal(
+      examples.length,
+      8,
+      "the empty record is skipped, so examples and records no longer line up",
+    );
     const { validation } = splitExamples(examples, 0.5, 3);
     const pairs = recordPairs(validation, await readPairs(file, "prompt", "completion"), file);
     assert.equal(pairs.length, validation.length);
