@@ -4,7 +4,7 @@ import Table from "cli-table3";
 import { type Command, Option } from "commander";
 import { SEQ_CLS_HEAD_NAMES } from "../adapters/index.js";
 import { BUILT_IN_TASKS, builtInTask, DEFAULT_TASKS } from "../demo/compare-tasks.js";
-import { makeDir, writeTextFile } from "../io/index.js";
+import { checkpointTensorNames, makeDir, writeTextFile } from "../io/index.js";
 import {
   appliesTo,
   CellStore,
@@ -12,6 +12,7 @@ import {
   type Comparison,
   type CompareTask,
   defaultVariants,
+  isHeadTensor,
   type JobOptions,
   logSpaced,
   PAR_MARGIN,
@@ -264,6 +265,10 @@ export function registerCompare(program: Command): void {
           );
         const { adapter: _a, train: _t, full: _f, resume: _r, ...data } = job;
         void [_a, _t, _f, _r];
+        // PEFT's default for SEQ_CLS: "classifier" (BERT, RoBERTa) or "score" (decoders).
+        const head = classification
+          ? ((o.modulesToSave as string[] | undefined) ?? [...SEQ_CLS_HEAD_NAMES])
+          : [];
         tasks = [
           {
             name: "task",
@@ -272,10 +277,11 @@ export function registerCompare(program: Command): void {
               : job.promptField && job.completionField
                 ? "exact-match"
                 : "loss",
-            // PEFT's default for SEQ_CLS: "classifier" (BERT, RoBERTa) or "score" (decoders).
-            head: classification
-              ? ((o.modulesToSave as string[] | undefined) ?? [...SEQ_CLS_HEAD_NAMES])
-              : [],
+            head,
+            // A head the checkpoint lacks starts fresh: drawn per seed, as on the built-in tasks,
+            // so that the seeds vary its start too.
+            freshHead:
+              head.length > 0 && !checkpointTensorNames(job.model).some((n) => isHeadTensor(n, head)),
             // splitSeed: one held-out split for every seed, recorded in the cells' settings.
             job: { ...data, splitSeed: 0, testFile: (o.test as string | undefined) ?? null },
           },

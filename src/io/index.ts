@@ -25,6 +25,7 @@ export {
   writeTextFile,
 } from "./files.js";
 export {
+  checkpointTensorNames,
   weightFiles,
   INDEX_FILE,
   readWeightsFolder,

@@ -51,3 +51,15 @@ export function readWeightsFolder(dir: string): Map<string, StoredTensor> {
   }
   return out;
 }
+
+/** The tensor names of a checkpoint folder, from the files' headers alone (no tensor is read). */
+export function checkpointTensorNames(dir: string): string[] {
+  return weightFiles(dir).flatMap((path) => {
+    const f = SafetensorsFile.open(path);
+    try {
+      return f.names();
+    } finally {
+      f.close();
+    }
+  });
+}

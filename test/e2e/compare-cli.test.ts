@@ -71,6 +71,9 @@ describe("morelora compare (the protocol at toy scale)", () => {
     const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
     const [report] = results.reports;
     assert.equal(report.split, "test");
+    const [one] = cells(join(out, "cells"));
+    const { settings } = JSON.parse(readFileSync(join(out, "cells", one), "utf8"));
+    assert.equal(settings.freshHead, true, "the checkpoint has no score head: drawn per seed");
     assert.deepEqual(
       report.baselines.map((b: { name: string }) => b.name),
       ["majority class", "bag-of-tokens logistic regression"],
@@ -243,6 +246,9 @@ describe("morelora compare (the protocol at toy scale)", () => {
       2 * 16 + 2,
       "the classifier's weight and bias (2 classes × hidden 16)",
     );
+    const [file] = cells(join(out, "cells"));
+    const { settings } = JSON.parse(readFileSync(join(out, "cells", file), "utf8"));
+    assert.equal(settings.freshHead, false, "the checkpoint holds the classifier: used as loaded");
   });
 
   it("scores generation by exact match and says loudly when it reports validation numbers", () => {

@@ -3,7 +3,7 @@ export { type Cell, type CellKey, CellStore, type CurvePoint } from "./cells.js"
 export { type Comparison, type ComparisonOptions, runComparison } from "./comparison.js";
 export { CLAIMS, findings, PAR_MARGIN, type Verdict, verdict } from "./findings.js";
 export { appliesTo, type ProtocolOptions, runProtocol, type VariantRuns } from "./protocol.js";
-export { cellJob, reseedHead, runCell } from "./run-cell.js";
+export { cellJob, isHeadTensor, reseedHead, runCell } from "./run-cell.js";
 export { logSpaced, pairedDifference, type Summary, summarize } from "./stats.js";
 export { type Plateau, plateauOf, type Row, type TaskReport, taskReport } from "./summary.js";
 export type { CompareMetric, CompareTask } from "./task.js";

@@ -180,6 +180,10 @@ function curve(trainer: Trainer): CurvePoint[] {
   return out;
 }
 
+/** Whether a parameter or checkpoint tensor belongs to one of the head modules. */
+export const isHeadTensor = (name: string, head: readonly string[]): boolean =>
+  head.some((m) => name.startsWith(`${m}.`) || name.includes(`.${m}.`));
+
 /**
  * Draws a fresh head anew for a seed, as torch.nn.Linear initialises one (kaiming-uniform weight,
  * bias uniform in ±1/√fan_in): the loader draws the same fresh head in every run, so without this
@@ -187,12 +191,10 @@ function curve(trainer: Trainer): CurvePoint[] {
  */
 export function reseedHead(parameters: NamedParameter[], head: readonly string[], seed: number): void {
   const rng = new Generator(seed * 104729 + 17);
-  const inHead = (name: string): boolean =>
-    head.some((m) => name.startsWith(`${m}.`) || name.includes(`.${m}.`));
   const fanIn = new Map<string, number>();
   noGrad(() => {
     for (const [name, t] of parameters) {
-      if (!inHead(name)) continue;
+      if (!isHeadTensor(name, head)) continue;
       const module = name.slice(0, name.lastIndexOf("."));
       if (name.endsWith(".weight")) {
         init.kaimingUniform_(t, rng);
