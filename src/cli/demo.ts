@@ -61,7 +61,7 @@ export function registerDemo(program: Command): void {
         const backend = getBackend().name;
         console.log(`morelora demo: backend ${backend}, ${backend === "native" ? gemmLabel() : "no BLAS"}`);
         console.log(
-          `the built-in model (a 2.6M-parameter Llama pretrained on Moby-Dick and State of the Union addresses)`,
+          `the built-in model (a 2.4M-parameter Llama pretrained on Moby-Dick and State of the Union addresses)`,
         );
         console.log(`fine-tuned as a spam filter on SpamAssassin with ${opts.method}`);
         const shown: { bar: Progress | null } = { bar: null };

@@ -8,7 +8,10 @@ import { pretrainingTexts } from "./corpus.js";
 
 export const SPECIAL_TOKENS = ["<|endoftext|>", "<|pad|>"];
 
-/** The built-in model's architecture: a small Llama (about 2.6 M parameters with a 4096 vocabulary). */
+/**
+ * The built-in model's architecture: a small Llama (about 2.4 M parameters with a 4096 vocabulary,
+ * the embedding tied to the head).
+ */
 export function defaultModelConfig(vocabSize: number): Record<string, unknown> {
   return {
     architectures: ["LlamaForCausalLM"],

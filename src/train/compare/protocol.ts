@@ -103,15 +103,15 @@ async function variantRuns(
   const sweep: Cell[] = [];
   for (const lr of lrs) sweep.push(await cell({ task: task.name, variant, lr, seed: 0 }));
   const valid = (c: Cell): number => c.validation ?? -Infinity;
+  // An edge that ties the best score is a winning edge too: the best rate may lie beyond it.
+  const wins = (c: Cell): boolean => c.validation !== null && valid(c) === Math.max(...sweep.map(valid));
   let [low, high] = [0, 0];
   for (;;) {
-    const best = sweep.reduce((a, b) => (valid(b) > valid(a) ? b : a));
-    if (best.validation === null) break;
     const next = (lr: number): number => Number(lr.toPrecision(3));
-    if (best === sweep[0] && low < options.extend) {
+    if (wins(sweep[0]) && low < options.extend) {
       low++;
       sweep.unshift(await cell({ task: task.name, variant, lr: next(sweep[0].lr / ratio), seed: 0 }));
-    } else if (best === sweep[sweep.length - 1] && high < options.extend) {
+    } else if (wins(sweep[sweep.length - 1]) && high < options.extend) {
       high++;
       sweep.push(
         await cell({ task: task.name, variant, lr: next(sweep[sweep.length - 1].lr * ratio), seed: 0 }),
@@ -124,8 +124,7 @@ async function variantRuns(
   if (chosenLr !== null)
     for (let seed = 0; seed < options.seeds; seed++)
       seeds.push(await cell({ task: task.name, variant, lr: chosenLr, seed }));
-  const atEdge =
-    chosenLr !== null && sweep.length > 1 && (best === sweep[0] || best === sweep[sweep.length - 1]);
+  const atEdge = chosenLr !== null && sweep.length > 1 && (wins(sweep[0]) || wins(sweep[sweep.length - 1]));
   const steps = options.steps?.(task) ?? null;
   // A report of a run in progress reports LoRA without its plateau check when that is still missing.
   const doubled =

@@ -79,6 +79,31 @@ describe("the comparison protocol", () => {
     assert.equal(log.length, 6, "seed 0 at the chosen rate is the sweep's cell, not a rerun");
   });
 
+  it("extends past an edge that ties the best score, and still chooses the first best", async () => {
+    const scores: Record<number, number> = { 1e-3: 0.7, 1e-2: 0.8, 0.1: 0.8, 1: 0.75, 10: 0.9 };
+    const tied = async (_: CompareTask, key: CellKey): Promise<Cell> => ({
+      ...(await fakeRunner([], {})(task, key)),
+      validation: scores[key.lr],
+      test: scores[key.lr],
+      error: null,
+    });
+    const options = { variants: ["lora"], seeds: 1, lrs: [1e-3, 1e-2, 0.1], extend: 2 };
+    const [runs] = await runProtocol([task], new CellStore(tmp(), false), () => settings, tied, options);
+    assert.deepEqual(
+      runs.sweep.map((c) => c.lr),
+      [1e-3, 1e-2, 0.1, 1],
+      "0.1 tied 1e-2 at the top edge, so 1 was tried; it scored less, so the sweep stopped",
+    );
+    assert.equal(runs.chosenLr, 1e-2);
+    assert.equal(runs.atEdge, false);
+    const [last] = await runProtocol([task], new CellStore(tmp(), false), () => settings, tied, {
+      ...options,
+      extend: 0,
+    });
+    assert.equal(last.chosenLr, 1e-2);
+    assert.equal(last.atEdge, true, "a tie at an edge the sweep could not pass is flagged");
+  });
+
   it("saves each cell as it finishes, and a resumed run trains only the missing cells", async () => {
     const dir = tmp();
     const options = { variants: ["lora", "dora"], seeds: 2, lrs: [1e-3, 1e-2, 1e-1], extend: 0 };
