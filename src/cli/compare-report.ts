@@ -101,9 +101,46 @@ export function comparisonMarkdown(c: Comparison, command: string, caveat: strin
     "",
     caveat,
     "",
-    ...c.findings,
+    ...verdictTable(c),
+    ...c.findings.map((f) => f.line),
     "",
   ].join("\n");
+}
+
+/**
+ * Every verdict at a glance: a line per claim and row, a column per task, each cell the verdict
+ * and the paired difference with its interval; † marks a task where LoRA had not plateaued.
+ */
+function verdictTable(c: Comparison): string[] {
+  if (!c.findings.length) return [];
+  const tasks = c.reports.map((r) => r.task);
+  const lines = [
+    `| claim | compared | ${tasks.join(" | ")} |`,
+    `|---|---|${tasks.map(() => "---").join("|")}|`,
+  ];
+  const seen = new Set<string>();
+  for (const f of c.findings) {
+    const key = `${f.claim}\n${f.row}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const cells = c.reports.map((report) => {
+      const at = c.findings.find((g) => g.claim === f.claim && g.row === f.row && g.task === report.task);
+      // A row whose reference is not in this task's table yet has no verdict to show.
+      if (!at?.reference) return "–";
+      const { d } = unit(report);
+      const numbers = at.difference ? ` ${d(at.difference.mean)} ${interval(at.difference, d)}` : "";
+      return `${at.verdict}${at.stillLearning ? "†" : ""}${numbers}`;
+    });
+    lines.push(
+      `| ${f.claim} | ${f.reference ? `${f.row} − ${f.reference}` : f.row} | ${cells.join(" | ")} |`,
+    );
+  }
+  const moving = c.findings.some((f) => f.stillLearning);
+  return [
+    ...lines,
+    "",
+    ...(moving ? ["† LoRA had not plateaued on this task: the verdict ranks runs still learning.", ""] : []),
+  ];
 }
 
 /** Dots with 95% intervals per row, the baselines as dashed lines. */

@@ -117,12 +117,13 @@ export async function runCompare(
       console.log(`not finished, left out: ${report.unfinished.map((u) => u.variant).join(", ")}`);
   }
   const words = caveat(base, tasks, comparison.findings.length);
-  console.log(`\n${words}\n${comparison.findings.join("\n")}`);
+  const lines = comparison.findings.map((f) => f.line);
+  console.log(`\n${words}\n${lines.join("\n")}`);
   makeDir(o.outDir);
   writeTextFile(join(o.outDir, "results.md"), comparisonMarkdown(comparison, o.command, words));
   writeTextFile(
     join(o.outDir, "results.json"),
-    `${JSON.stringify({ command: o.command, reports: comparison.reports, findings: comparison.findings }, null, 2)}\n`,
+    `${JSON.stringify({ command: o.command, reports: comparison.reports, findings: lines, verdicts: comparison.findings.map(({ line: _, ...f }) => f) }, null, 2)}\n`,
   );
   for (const report of comparison.reports) {
     await writePlot(join(o.outDir, `${report.task}.svg`), scorePlot(report));

@@ -91,9 +91,18 @@ describe("morelora compare (the protocol at toy scale)", () => {
     assert.equal(row("lora").curve.length, 3, "a validation point per step");
     assert.ok([0.01, 0.03].includes(row("lora").lr));
     assert.match(results.findings.join("\n"), /DyLoRA's nested ranks.*dylora \(rank 2\) − lora@2/);
+    const dyloraVerdict = results.verdicts.find((f: { row: string }) => f.row === "dylora (rank 2)");
+    assert.equal(dyloraVerdict.reference, "lora@2");
     assert.equal(report.plateau.steps, 3);
     const md = readFileSync(join(out, "results.md"), "utf8");
     assert.match(md, /\| majority class \| 0 \|/);
+    assert.match(
+      md,
+      new RegExp(
+        `\\| DyLoRA's nested ranks[^|]* \\| dylora \\(rank 2\\) − lora@2 \\| ${dyloraVerdict.verdict}†? [−+]`,
+      ),
+      "the verdict table has the finding's verdict and difference",
+    );
     assert.match(
       md,
       /Plateau: LoRA \(seed 0, chosen rate\) scored [\d.]+ on validation after 3 steps and [\d.]+ after 6/,

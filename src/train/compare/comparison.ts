@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { type JobOptions, prepareJob } from "../job.js";
 import { type BaselineScore, classificationBaselines } from "./baselines.js";
 import { type Cell, CellStore } from "./cells.js";
-import { findings } from "./findings.js";
+import { type Finding, findingsOf } from "./findings.js";
 import { generationBaselines } from "./generation-baselines.js";
 import { type ProtocolOptions, runProtocol, type VariantRuns } from "./protocol.js";
 import { newCellCache, runCell, taskJob, withModelConfig } from "./run-cell.js";
@@ -30,7 +30,8 @@ export interface ComparisonOptions extends ProtocolOptions {
 export interface Comparison {
   reports: TaskReport[];
   runs: VariantRuns[];
-  findings: string[];
+  /** Every claim's verdict per row and task; `line` is its line of the report. */
+  findings: Finding[];
 }
 
 /** A file's (or a folder's files') content hash, so a resumed run may live at another path but not use other data. */
@@ -132,5 +133,5 @@ export async function runComparison(
         unfinished.filter((u) => u.task === task.name),
       ),
     );
-  return { reports, runs, findings: findings(reports) };
+  return { reports, runs, findings: findingsOf(reports) };
 }

@@ -1,3 +1,4 @@
+import type { Summary } from "./stats.js";
 import type { Row, TaskReport } from "./summary.js";
 
 /** A claim of a method's paper, as a comparison of a row against its reference row. */
@@ -87,9 +88,25 @@ export function verdict(
 
 const signed = (x: number, digits: number): string => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(digits)}`;
 
-/** One line per claim and task, generated from the numbers. */
-export function findings(reports: readonly TaskReport[]): string[] {
-  const lines: string[] = [];
+/** One claim's verdict on one row of one task. */
+export interface Finding {
+  claim: string;
+  task: string;
+  /** The row the claim is about, and the row it is compared with. */
+  row: string;
+  reference: string | null;
+  verdict: Verdict;
+  /** The per-seed difference row − reference, in the task's metric. */
+  difference: Summary | null;
+  /** LoRA had not plateaued on the task: the verdict ranks runs still learning. */
+  stillLearning: boolean;
+  /** The finding as one line of Markdown, with its numbers and reasons. */
+  line: string;
+}
+
+/** Every claim's verdict on every row and task it applies to, generated from the numbers. */
+export function findingsOf(reports: readonly TaskReport[]): Finding[] {
+  const out: Finding[] = [];
   for (const claim of CLAIMS) {
     for (const report of reports) {
       const percent = report.metric !== "loss";
@@ -99,10 +116,10 @@ export function findings(reports: readonly TaskReport[]): string[] {
       const floorScore = floor ? (report.split === "test" ? floor.test : floor.validation) : null;
       const atFloor = floor && floorScore !== null ? { name: floor.name, score: floorScore } : null;
       const p = report.plateau;
-      const moving =
-        p && !p.plateaued
-          ? `; LoRA had not plateaued on ${report.task} (twice the steps gained ${signed(percent ? 100 * p.gain : p.gain, percent ? 1 : 3)}${unit}), so this ranks runs still learning`
-          : "";
+      const stillLearning = p !== null && !p.plateaued;
+      const moving = stillLearning
+        ? `; LoRA had not plateaued on ${report.task} (twice the steps gained ${signed(percent ? 100 * p.gain : p.gain, percent ? 1 : 3)}${unit}), so this ranks runs still learning`
+        : "";
       for (const name of claim.rows(report)) {
         const row = report.rows.find((r) => r.variant === name);
         if (!row) continue;
@@ -119,11 +136,21 @@ export function findings(reports: readonly TaskReport[]): string[] {
               `(${row.parameters.toLocaleString("en-US")} params), ${ref.variant} ${v(ref.score.mean)} ± ${v(ref.score.std)} ` +
               `(${ref.parameters.toLocaleString("en-US")})`
             : `${row.variant}: ${row.failed ?? "no reference row to compare with"}`;
-        lines.push(
-          `- **${claim.title}** (${claim.source}; ${report.task}, ${report.split} ${report.metric}): **${says}**. ${numbers}${why ? `; ${why}` : ""}${moving}.`,
-        );
+        out.push({
+          claim: claim.title,
+          task: report.task,
+          row: row.variant,
+          reference: ref?.variant ?? null,
+          verdict: says,
+          difference: d ?? null,
+          stillLearning,
+          line: `- **${claim.title}** (${claim.source}; ${report.task}, ${report.split} ${report.metric}): **${says}**. ${numbers}${why ? `; ${why}` : ""}${moving}.`,
+        });
       }
     }
   }
-  return lines;
+  return out;
 }
+
+/** One line per claim, row and task, generated from the numbers. */
+export const findings = (reports: readonly TaskReport[]): string[] => findingsOf(reports).map((f) => f.line);

@@ -1,7 +1,7 @@
 export { type BaselineScore, classificationBaselines, fitLogistic, logisticLoss } from "./baselines.js";
 export { type Cell, type CellKey, CellStore, type CurvePoint } from "./cells.js";
 export { type Comparison, type ComparisonOptions, runComparison } from "./comparison.js";
-export { CLAIMS, findings, PAR_MARGIN, type Verdict, verdict } from "./findings.js";
+export { CLAIMS, type Finding, findings, findingsOf, PAR_MARGIN, type Verdict, verdict } from "./findings.js";
 export { appliesTo, type ProtocolOptions, runProtocol, type VariantRuns } from "./protocol.js";
 export { cellJob, isHeadTensor, reseedHead, runCell } from "./run-cell.js";
 export { logSpaced, pairedDifference, type Summary, summarize } from "./stats.js";
