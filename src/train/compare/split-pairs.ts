@@ -9,10 +9,7 @@ export interface SplitPairs {
   test: PromptCompletion[];
 }
 
-/**
- * The pairs of the records that examples came from (a --val-ratio split of `source`), so that
- * generation is scored on the same split the loss is.
- */
+/** The pairs of the records that examples of `source` came from, in the examples' order. */
 export function recordPairs(
   examples: readonly Example[],
   pairs: readonly PromptCompletion[],
@@ -26,28 +23,27 @@ export function recordPairs(
 }
 
 /**
- * Each split's pairs: a split with its own file is scored on every record of it; a split held out
- * of the training file (--val-ratio), and the training split, on the records of their examples.
+ * Each split's pairs: the records its examples came from (of its own file, or of the training file
+ * for a --val-ratio split), so that generation is scored on what the loss is, and a record the
+ * examples skipped (empty, or a prompt that fills --max-length) is not scored either.
  * `cache` keeps each file's pairs for the next cell.
  */
 export async function splitPairs(
   opts: Pick<JobOptions, "data" | "validation" | "testFile" | "promptField" | "completionField">,
-  examples: { train: readonly Example[]; validation: readonly Example[] },
+  examples: { train: readonly Example[]; validation: readonly Example[]; test: readonly Example[] },
   cache: Map<string, PromptCompletion[]>,
 ): Promise<SplitPairs> {
-  const read = async (file: string): Promise<PromptCompletion[]> => {
-    const hit = cache.get(file);
-    if (hit) return hit;
-    const pairs = await readPairs(file, opts.promptField ?? "prompt", opts.completionField ?? "completion");
-    cache.set(file, pairs);
-    return pairs;
+  const of = async (split: readonly Example[], file: string): Promise<PromptCompletion[]> => {
+    let pairs = cache.get(file);
+    if (!pairs) {
+      pairs = await readPairs(file, opts.promptField ?? "prompt", opts.completionField ?? "completion");
+      cache.set(file, pairs);
+    }
+    return recordPairs(split, pairs, file);
   };
-  const data = await read(opts.data);
   return {
-    train: recordPairs(examples.train, data, opts.data),
-    validation: opts.validation
-      ? await read(opts.validation)
-      : recordPairs(examples.validation, data, opts.data),
-    test: opts.testFile ? await read(opts.testFile) : [],
+    train: await of(examples.train, opts.data),
+    validation: await of(examples.validation, opts.validation ?? opts.data),
+    test: opts.testFile ? await of(examples.test, opts.testFile) : [],
   };
 }

@@ -3,14 +3,14 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { HFTokenizer } from "../../../src/models/index.js";
-import { recordPairs } from "../../../src/train/compare/split-pairs.js";
+import { recordPairs, splitPairs } from "../../../src/train/compare/split-pairs.js";
 import { readPairs } from "../../../src/train/compare/generation-score.js";
 import { loadExamples, splitExamples } from "../../../src/train/index.js";
 import { tinyLlamaFolder } from "../../support/hf-folders.js";
 
 const WORDS = ["the", "cat", "sat", "on", "mat", "a", "dog", "ran", "->", "k", "ae", "t"];
 
-describe("generation scored on a --val-ratio split", () => {
+describe("the prompt/completion pairs generation is scored on", () => {
   it("scores the records the held-out examples came from, skipped records and all", async () => {
     const dir = tinyLlamaFolder(WORDS, 3, 0.3);
     const tok = HFTokenizer.load(dir);
@@ -35,6 +35,31 @@ describe("generation scored on a --val-ratio split", () => {
       const completion = tok.encode(pairs[i].completion, { addSpecialTokens: false });
       assert.deepEqual([...e.ids], [...prompt, ...completion, tok.eosId!], `held-out example ${i}`);
     });
+  });
+
+  it("scores a split of its own file on the records its examples kept", async () => {
+    const dir = tinyLlamaFolder(WORDS, 5, 0.3);
+    const tok = HFTokenizer.load(dir);
+    const write = (name: string, words: string[]): string => {
+      const rows = words.map((w) => ({ prompt: w && `${w} ->`, completion: w && "k ae t" }));
+      writeFileSync(join(dir, name), rows.map((r) => JSON.stringify(r)).join("\n"));
+      return join(dir, name);
+    };
+    const [data, validation, test] = [
+      write("train.jsonl", ["the", "cat"]),
+      write("validation.jsonl", ["sat", "", "mat"]),
+      write("test.jsonl", ["dog"]),
+    ];
+    const load = (file: string) => loadExamples(file, tok, { kind: "causal-lm", maxLength: 16 }, () => {});
+    const examples = { train: await load(data), validation: await load(validation), test: await load(test) };
+    const opts = { data, validation, testFile: test, promptField: "prompt", completionField: "completion" };
+    const pairs = await splitPairs(opts, examples, new Map());
+    assert.deepEqual(
+      pairs.validation.map((p) => p.prompt),
+      ["sat ->", "mat ->"],
+      "the empty record made no example, so it is not scored",
+    );
+    assert.deepEqual([pairs.train.length, pairs.test.map((p) => p.prompt)], [2, ["dog ->"]]);
   });
 
   it("refuses packed examples, which come from no one record", async () => {
