@@ -53,11 +53,19 @@ export function taskMarkdown(report: TaskReport): string {
           ? "doubling the steps did not pay (gain under the threshold)."
           : "**doubling the steps still paid: train longer before trusting the ranking.**"),
     );
-  if (report.unfinished.length)
+  if (report.unfinished.length) {
+    const left = report.unfinished.reduce((n, u) => n + u.left, 0);
+    const times = report.rows.map((r) => r.secondsPerRun).sort((a, b) => a - b);
+    const median = times.length ? times[Math.floor(times.length / 2)] : null;
     lines.push(
       "",
-      `**Not finished, left out of this table** (a report of a run in progress): ${report.unfinished.map((u) => `${u.variant} (${u.found} cell${u.found === 1 ? "" : "s"} done)`).join(", ")}.`,
+      `**Not finished, left out of this table** (a report of a run in progress): ${report.unfinished.map((u) => `${u.variant} (${u.found} cell${u.found === 1 ? "" : "s"} done)`).join(", ")}. ` +
+        `At least ${left} run${left === 1 ? "" : "s"} to go` +
+        (median === null
+          ? "."
+          : `: about ${((left * median) / 3600).toFixed(1)} core-hours at the median of the finished rows' seconds per run (${median.toFixed(0)} s).`),
     );
+  }
   const edges = report.rows.filter((r) => r.atEdge && !r.variant.startsWith("dylora ("));
   if (edges.length)
     lines.push(

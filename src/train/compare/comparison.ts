@@ -116,7 +116,13 @@ export async function runComparison(
       ...options,
       steps: (task) => taskJob(base, task).train.maxSteps ?? null,
       ...(options.reportOnly
-        ? { unfinished: (task, variant, found) => unfinished.push({ task, variant, found }) }
+        ? {
+            unfinished: (task, variant, found) => {
+              // Seed 0 of the chosen rate is a sweep cell; LoRA runs once more at twice the steps.
+              const planned = new Set(options.lrs).size + options.seeds - 1 + (variant === "lora" ? 1 : 0);
+              unfinished.push({ task, variant, found, left: Math.max(1, planned - found) });
+            },
+          }
         : {}),
     },
     options.onCell,

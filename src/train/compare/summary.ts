@@ -40,11 +40,13 @@ export interface Plateau {
   plateaued: boolean;
 }
 
-/** A variant a report-only pass left out: how many of its cells were found. */
+/** A variant a report-only pass left out: how many of its cells were found, and how many at least are left. */
 export interface Unfinished {
   task: string;
   variant: string;
   found: number;
+  /** The sweep and the seeds (and LoRA's doubled run) not yet found; extending the sweep adds more. */
+  left: number;
 }
 
 export interface TaskReport {

@@ -267,7 +267,13 @@ describe("the comparison protocol", () => {
       [["lora", null]],
     );
     assert.equal(trained.length, 0);
-    const report = taskReport("toy", "accuracy", runs, [], [{ task: "toy", variant: "dora", found: 1 }]);
+    const report = taskReport(
+      "toy",
+      "accuracy",
+      runs,
+      [],
+      [{ task: "toy", variant: "dora", found: 1, left: 3 }],
+    );
     assert.deepEqual(
       report.unfinished.map((u) => u.variant),
       ["dora"],
