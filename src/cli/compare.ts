@@ -135,6 +135,40 @@ export async function runCompare(
   return comparison;
 }
 
+/**
+ * The one task of `compare --model DIR --data FILE`: its metric told by the data (accuracy for a
+ * classification, exact match for prompt/completion records, else the loss), the classifier head
+ * trained beside every adapter, and drawn per seed when the checkpoint lacks it.
+ */
+async function ownDataTask(o: Record<string, unknown>): Promise<CompareTask> {
+  const job = toJobOptions(o);
+  const classification = job.task === "classification";
+  // Prompt/completion data (by its keys, as training reads it) is scored by generation.
+  if (!classification) {
+    const first = await firstRecord(job.data);
+    const kind = first && causalRecordKind(first, job);
+    if (kind?.kind === "pair")
+      Object.assign(job, { promptField: kind.prompt, completionField: kind.completion });
+  }
+  const generation = Boolean(job.promptField && job.completionField);
+  if (generation && job.pack)
+    throw new Error("--pack: generation is scored per record, so compare cannot pack prompt/completion data");
+  const { adapter: _a, train: _t, full: _f, resume: _r, ...data } = job;
+  void [_a, _t, _f, _r];
+  // PEFT's default for SEQ_CLS: "classifier" (BERT, RoBERTa) or "score" (decoders).
+  const head = classification ? ((o.modulesToSave as string[] | undefined) ?? [...SEQ_CLS_HEAD_NAMES]) : [];
+  return {
+    name: "task",
+    metric: classification ? "accuracy" : generation ? "exact-match" : "loss",
+    head,
+    // A head the checkpoint lacks starts fresh: drawn per seed, as on the built-in tasks, so that
+    // the seeds vary its start too.
+    freshHead: head.length > 0 && !checkpointTensorNames(job.model).some((n) => isHeadTensor(n, head)),
+    // splitSeed: one held-out split for every seed, recorded in the cells' settings.
+    job: { ...data, splitSeed: 0, testFile: (o.test as string | undefined) ?? null },
+  };
+}
+
 /** The first record of a data file (null when it has none). */
 async function firstRecord(file: string): Promise<Record<string, unknown> | null> {
   for await (const { record } of readRecords(file)) return record;
@@ -250,44 +284,7 @@ export function registerCompare(program: Command): void {
           ...(steps ? { maxSteps: steps } : {}),
           ...(fromCli("target") ? { targetModules: undefined } : {}),
         }));
-      } else {
-        const job = toJobOptions(o);
-        const classification = job.task === "classification";
-        // Prompt/completion data (by its keys, as training reads it) is scored by generation.
-        if (!classification) {
-          const first = await firstRecord(job.data);
-          const kind = first && causalRecordKind(first, job);
-          if (kind?.kind === "pair")
-            Object.assign(job, { promptField: kind.prompt, completionField: kind.completion });
-        }
-        if (job.promptField && job.completionField && job.pack)
-          throw new Error(
-            "--pack: generation is scored per record, so compare cannot pack prompt/completion data",
-          );
-        const { adapter: _a, train: _t, full: _f, resume: _r, ...data } = job;
-        void [_a, _t, _f, _r];
-        // PEFT's default for SEQ_CLS: "classifier" (BERT, RoBERTa) or "score" (decoders).
-        const head = classification
-          ? ((o.modulesToSave as string[] | undefined) ?? [...SEQ_CLS_HEAD_NAMES])
-          : [];
-        tasks = [
-          {
-            name: "task",
-            metric: classification
-              ? "accuracy"
-              : job.promptField && job.completionField
-                ? "exact-match"
-                : "loss",
-            head,
-            // A head the checkpoint lacks starts fresh: drawn per seed, as on the built-in tasks,
-            // so that the seeds vary its start too.
-            freshHead:
-              head.length > 0 && !checkpointTensorNames(job.model).some((n) => isHeadTensor(n, head)),
-            // splitSeed: one held-out split for every seed, recorded in the cells' settings.
-            job: { ...data, splitSeed: 0, testFile: (o.test as string | undefined) ?? null },
-          },
-        ];
-      }
+      } else tasks = [await ownDataTask(o)];
       // A variant asked for by name must apply to some task (head-only needs a classifier head).
       const unused = o.methods ? variants.find((v) => !tasks.some((t) => appliesTo(v, t))) : undefined;
       if (unused)
