@@ -47,42 +47,24 @@ export function generationBaselines(
   pairs: SplitPairs,
   metric: "exact-match" | "edit-accuracy",
 ): BaselineScore[] {
-  const score = (guesses: string[], held: readonly PromptCompletion[]): number => {
+  // A baseline guesses a completion per prompt; its guesses are scored on each held-out split.
+  const scored = (guess: (p: PromptCompletion) => string, held: readonly PromptCompletion[]): number => {
     const s = scoreCompletions(
-      guesses,
+      held.map(guess),
       held.map((p) => p.completion),
     );
     return metric === "exact-match" ? s.exactMatch : s.editAccuracy;
   };
+  const baseline = (name: string, guess: (p: PromptCompletion) => string): BaselineScore => ({
+    name,
+    parameters: 0,
+    validation: scored(guess, pairs.validation),
+    test: pairs.test.length > 0 ? scored(guess, pairs.test) : null,
+  });
   const constant = mostFrequentCompletion(pairs.train);
   const train = pairs.train.map((p) => ({ units: units(p.prompt), completion: p.completion }));
-  const lookup = (held: readonly PromptCompletion[]): number =>
-    score(
-      held.map((p) => nearestCompletion(train, p.prompt)),
-      held,
-    );
-  const test = pairs.test.length > 0;
   return [
-    {
-      name: "most frequent completion",
-      parameters: 0,
-      validation: score(
-        pairs.validation.map(() => constant),
-        pairs.validation,
-      ),
-      test: test
-        ? score(
-            pairs.test.map(() => constant),
-            pairs.test,
-          )
-        : null,
-      floor: true,
-    },
-    {
-      name: "nearest training prompt",
-      parameters: 0,
-      validation: lookup(pairs.validation),
-      test: test ? lookup(pairs.test) : null,
-    },
+    { ...baseline("most frequent completion", () => constant), floor: true },
+    baseline("nearest training prompt", (p) => nearestCompletion(train, p.prompt)),
   ];
 }
