@@ -1,4 +1,4 @@
-import type { Comparison, Row, Summary, TaskReport } from "../train/index.js";
+import { type Comparison, holmFamily, type Row, type Summary, type TaskReport } from "../train/index.js";
 import { intervalChartSvg, lineChartSvg } from "./plot.js";
 
 const METRIC_NAMES = {
@@ -117,7 +117,8 @@ export function comparisonMarkdown(c: Comparison, command: string, caveat: strin
 
 /**
  * Every verdict at a glance: a line per claim and row, a column per task, each cell the verdict
- * and the paired difference with its interval; † marks a task where LoRA had not plateaued.
+ * and the paired difference with its interval; † marks a task where LoRA had not plateaued, ‡ a
+ * held or contradicted verdict that Holm's correction for the number of findings does not keep.
  */
 function verdictTable(c: Comparison): string[] {
   if (!c.findings.length) return [];
@@ -137,17 +138,25 @@ function verdictTable(c: Comparison): string[] {
       if (!at?.reference) return "–";
       const { d } = unit(report);
       const numbers = at.difference ? ` ${d(at.difference.mean)} ${interval(at.difference, d)}` : "";
-      return `${at.verdict}${at.stillLearning ? "†" : ""}${numbers}`;
+      const chance = at.verdict !== "not seen" && !at.survivesHolm;
+      return `${at.verdict}${at.stillLearning ? "†" : ""}${chance ? "‡" : ""}${numbers}`;
     });
     lines.push(
       `| ${f.claim} | ${f.reference ? `${f.row} − ${f.reference}` : f.row} | ${cells.join(" | ")} |`,
     );
   }
   const moving = c.findings.some((f) => f.stillLearning);
+  const chance = c.findings.some((f) => f.verdict !== "not seen" && !f.survivesHolm);
   return [
     ...lines,
     "",
     ...(moving ? ["† LoRA had not plateaued on this task: the verdict ranks runs still learning.", ""] : []),
+    ...(chance
+      ? [
+          `‡ The interval clears the line, but the verdict does not stand after Holm's correction for ${holmFamily(c.findings)} (familywise error 5 %): among this many comparisons one may clear it by chance; more seeds would settle it.`,
+          "",
+        ]
+      : []),
   ];
 }
 

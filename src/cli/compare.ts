@@ -56,7 +56,7 @@ function caveat(base: JobOptions, tasks: readonly CompareTask[], findings: numbe
     `Scale: batch ${base.train.batchSize ?? 8}, r = ${base.adapter.r ?? 8}, tasks ${tasks.map(scale).join("; ")}. ` +
     "The papers' claims are about models of billions of parameters trained far longer; held, not seen and contradicted are about this scale only. " +
     `A claim is held when the 95% t-interval of the paired per-seed difference lies above 0 (for on par: above −${100 * PAR_MARGIN} points${tasks.some((t) => t.metric === "loss") ? `, or −${PAR_MARGIN} on a loss` : ""}), contradicted when it lies below, not seen otherwise. ` +
-    `Each interval is at 95% on its own, not corrected for the ${findings} findings below: where the methods do not differ, about one finding in twenty still shows an interval clear of the line (${(findings / 20).toFixed(1)} expected here), so a verdict whose interval only just clears it asks for more seeds before it is cited.`
+    `Each interval is at 95% on its own, not corrected for the ${findings} findings below: where the methods do not differ, about one finding in twenty still shows an interval clear of the line (${(findings / 20).toFixed(1)} expected here). So each held or contradicted finding also gives the p of its paired t-test and whether it stands after Holm's correction for all the findings (familywise error 5 %); one that does not (‡ in the table) asks for more seeds before it is cited.`
   );
 }
 

@@ -1,4 +1,4 @@
-import type { Summary } from "./stats.js";
+import { holmRejects, type Summary, tTestP } from "./stats.js";
 import type { Row, TaskReport } from "./summary.js";
 
 /** A claim of a method's paper, as a comparison of a row against its reference row. */
@@ -98,15 +98,31 @@ export interface Finding {
   verdict: Verdict;
   /** The per-seed difference row − reference, in the task's metric. */
   difference: Summary | null;
+  /** The two-sided p of the paired t-test against the verdict's line (0, or −2 points for on par); null without an interval. */
+  p: number | null;
+  /** A held or contradicted verdict that stands after Holm's correction over every finding with a p (familywise 5 %). */
+  survivesHolm: boolean;
   /** LoRA had not plateaued on the task: the verdict ranks runs still learning. */
   stillLearning: boolean;
   /** The finding as one line of Markdown, with its numbers and reasons. */
   line: string;
 }
 
-/** Every claim's verdict on every row and task it applies to, generated from the numbers. */
+const pText = (p: number): string => (p < 0.001 ? "p < 0.001" : `p = ${p.toFixed(3)}`);
+
+/** The findings Holm's correction counts, in words: those with a p, which is all of them unless a row failed. */
+export function holmFamily(findings: readonly Pick<Finding, "p">[]): string {
+  const tested = findings.filter((f) => f.p !== null).length;
+  return `the ${tested} findings${tested < findings.length ? " with an interval" : ""}`;
+}
+
+/**
+ * Every claim's verdict on every row and task it applies to, generated from the numbers. Each
+ * interval is at 95 % on its own; Holm's correction over all the findings says which held and
+ * contradicted verdicts still stand when the many comparisons are counted.
+ */
 export function findingsOf(reports: readonly TaskReport[]): Finding[] {
-  const out: Finding[] = [];
+  const out: (Omit<Finding, "survivesHolm" | "line"> & { text: (holm: string) => string })[] = [];
   for (const claim of CLAIMS) {
     for (const report of reports) {
       const percent = report.metric !== "loss";
@@ -143,13 +159,30 @@ export function findingsOf(reports: readonly TaskReport[]): Finding[] {
           reference: ref?.variant ?? null,
           verdict: says,
           difference: d ?? null,
+          p:
+            d && ref && !row.failed && !ref.failed
+              ? tTestP(d, claim.kind === "on par" ? -PAR_MARGIN : 0)
+              : null,
           stillLearning,
-          line: `- **${claim.title}** (${claim.source}; ${report.task}, ${report.split} ${report.metric}): **${says}**. ${numbers}${why ? `; ${why}` : ""}${moving}.`,
+          text: (holm) =>
+            `- **${claim.title}** (${claim.source}; ${report.task}, ${report.split} ${report.metric}): **${says}**. ${numbers}${why ? `; ${why}` : ""}${holm}${moving}.`,
         });
       }
     }
   }
-  return out;
+  const tested = out.filter((f) => f.p !== null);
+  const rejected = holmRejects(tested.map((f) => f.p!));
+  const stands = new Set(tested.filter((_, i) => rejected[i]));
+  const family = holmFamily(out);
+  return out.map((finding) => {
+    const { text, ...f } = finding;
+    const survivesHolm = f.verdict !== "not seen" && stands.has(finding);
+    const holm =
+      f.verdict === "not seen" || f.p === null
+        ? ""
+        : `; ${pText(f.p)}, ${survivesHolm ? "stands" : "**does not stand**"} after Holm's correction for ${family}`;
+    return { ...f, survivesHolm, line: text(holm) };
+  });
 }
 
 /** One line per claim, row and task, generated from the numbers. */

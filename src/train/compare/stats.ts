@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const tQuantile = require("@stdlib/stats-base-dists-t-quantile") as (p: number, df: number) => number;
+const tCdf = require("@stdlib/stats-base-dists-t-cdf") as (t: number, df: number) => number;
 
 export interface Summary {
   n: number;
@@ -29,6 +30,32 @@ export function pairedDifference(
 ): Summary & { seeds: number[] } {
   const seeds = [...a.keys()].filter((s) => b.has(s)).sort((x, y) => x - y);
   return { ...summarize(seeds.map((s) => a.get(s)! - b.get(s)!)), seeds };
+}
+
+/**
+ * The two-sided p-value of Student's one-sample t-test that the mean behind `s` equals `line`
+ * (the test whose 95% interval is `s.ci95`: p < 0.05 exactly when the interval leaves out the
+ * line); null with fewer than two values.
+ */
+export function tTestP(s: Summary, line: number): number | null {
+  if (s.n < 2) return null;
+  const se = s.std / Math.sqrt(s.n);
+  if (se === 0) return s.mean === line ? 1 : 0;
+  // 2·P(T ≤ −|t|) rather than 2·(1 − P(T ≤ |t|)), which loses the small p-values to rounding.
+  return 2 * tCdf(-Math.abs(s.mean - line) / se, s.n - 1);
+}
+
+/**
+ * Holm's step-down correction: which of the hypotheses behind the p-values are rejected with a
+ * familywise error rate of at most `alpha` (the k-th smallest p against alpha / (m − k), stopping
+ * at the first that fails).
+ */
+export function holmRejects(ps: readonly number[], alpha = 0.05): boolean[] {
+  const order = ps.map((_, i) => i).sort((a, b) => ps[a] - ps[b]);
+  const rejected = ps.map(() => false);
+  for (let k = 0; k < order.length && ps[order[k]] <= alpha / (order.length - k); k++)
+    rejected[order[k]] = true;
+  return rejected;
 }
 
 /** n values spaced evenly in log10 from lo to hi (both included). */

@@ -9,13 +9,16 @@ import {
   cellJob,
   CellStore,
   type CompareTask,
+  type Finding,
   findings,
+  findingsOf,
   parseVariant,
   type ProtocolOptions,
   runProtocol,
   taskReport,
   type JobOptions,
 } from "../../../src/train/index.js";
+import { comparisonMarkdown } from "../../../src/cli/compare-report.js";
 
 const task: CompareTask = {
   name: "toy",
@@ -25,15 +28,19 @@ const task: CompareTask = {
 };
 const settings = { steps: 10 };
 
-/** A fake training run: validation peaks at lr 1e-2 (beyond the first sweep); test adds a per-variant offset and seed noise. */
-function fakeRunner(log: CellKey[], offset: Record<string, number>) {
+/**
+ * A fake training run: validation peaks at lr 1e-2 (beyond the first sweep); test adds a
+ * per-variant offset (one for every seed, or one per seed) and seed noise.
+ */
+function fakeRunner(log: CellKey[], offset: Record<string, number | number[]>) {
   return async (_: CompareTask, key: CellKey): Promise<Cell> => {
     log.push(key);
     // Twice the steps gains 0.5 points on "lora" and 3 points on "lora@2" (still learning).
     const longer = key.steps ? (key.variant === "lora" ? 0.005 : 0.03) : 0;
     const peak = 0.8 - 0.05 * Math.abs(Math.log10(key.lr) + 2) + longer;
     const noise = [0, 0.004, -0.003, 0.002, -0.001][key.seed] ?? 0;
-    const score = peak + (offset[key.variant] ?? 0) + noise;
+    const own = offset[key.variant] ?? 0;
+    const score = peak + (Array.isArray(own) ? own[key.seed] : own) + noise;
     const diverged = key.lr > 0.05 || key.variant === "hadamard";
     return {
       ...key,
@@ -184,6 +191,52 @@ describe("the comparison protocol", () => {
       low.find((l) => /DoRA over/.test(l))!,
       /not seen.*neither dora nor lora beats the majority class/,
     );
+  });
+
+  it("says which held and contradicted verdicts stand after Holm's correction for the number of findings", async () => {
+    // Differences to LoRA: additive +5 points on every seed (p = 0); dora +2 and moslora −2 on
+    // average with a spread that puts each p just under 0.05: held and contradicted by their own
+    // intervals, but over three findings Holm's second threshold is 0.05 / 2.
+    const spread = [0, 0.01, -0.01, 0.02, -0.02];
+    const offsets = {
+      additive: 0.05,
+      dora: spread.map((j) => 0.02 + j),
+      moslora: spread.map((j) => -0.02 - j),
+    };
+    const runs = await runProtocol(
+      [task],
+      new CellStore(tmp(), false),
+      () => settings,
+      fakeRunner([], offsets),
+      {
+        variants: ["lora", ...Object.keys(offsets)],
+        seeds: 5,
+        lrs: [1e-3, 1e-2, 3e-2],
+        extend: 0,
+      },
+    );
+    const report = taskReport("toy", "accuracy", runs, []);
+    const found = findingsOf([report]);
+    const of = (row: string): Finding => found.find((f) => f.row === row)!;
+    assert.deepEqual(
+      found.map((f) => [f.row, f.verdict, f.survivesHolm]),
+      [
+        ["dora", "held", false],
+        ["moslora", "contradicted", false],
+        ["additive", "held", true],
+      ],
+    );
+    assert.ok(of("dora").p! > 0.025 && of("dora").p! < 0.05, `p ${of("dora").p}`);
+    assert.equal(of("additive").p, 0);
+    assert.match(
+      of("dora").line,
+      /p = 0\.0\d\d, \*\*does not stand\*\* after Holm's correction for the 3 findings/,
+    );
+    assert.match(of("additive").line, /p < 0\.001, stands after Holm's correction for the 3 findings/);
+    const page = comparisonMarkdown({ reports: [report], runs, findings: found }, "morelora compare", "");
+    assert.match(page, /\| dora − lora \| held‡ \+2\.0 /);
+    assert.match(page, /\| additive − lora \| held \+5\.0 /);
+    assert.match(page, /^‡ .*Holm's correction for the 3 findings/m);
   });
 
   it("trains LoRA once more at twice the steps and calls the score flat when that gains under a point", async () => {

@@ -4,11 +4,13 @@ import {
   classificationBaselines,
   type Example,
   fitLogistic,
+  holmRejects,
   logisticLoss,
   logSpaced,
   pairedDifference,
   reseedHead,
   summarize,
+  tTestP,
 } from "../../../src/train/index.js";
 import * as T from "../../../src/tensor/index.js";
 
@@ -38,6 +40,43 @@ describe("compare statistics", () => {
     );
     assert.deepEqual(d.seeds, [0, 2]);
     assert.ok(Math.abs(d.mean - 0.1) < 1e-12 && d.std < 1e-12);
+  });
+
+  it("gives the two-sided p of the one-sample t-test, by the closed-form t CDFs of 1, 2 and 4 degrees of freedom", () => {
+    // Closed forms of Student's t CDF (Abramowitz & Stegun 26.7.3 and 26.7.4), independent of the library.
+    const cdf: Record<number, (t: number) => number> = {
+      1: (t) => 0.5 + Math.atan(t) / Math.PI,
+      2: (t) => 0.5 + t / (2 * Math.sqrt(2 + t * t)),
+      4: (t) => 0.5 + ((3 / 8) * t * (1 - (t * t) / (12 * (1 + (t * t) / 4)))) / Math.sqrt(1 + (t * t) / 4),
+    };
+    for (const xs of [
+      [0.3, 0.1],
+      [0.5, -0.1, 0.2],
+      [0.02, 0.03, 0.01, 0.04, 0],
+      [-0.4, -0.1, -0.3, -0.2, -0.6],
+    ]) {
+      const s = summarize(xs);
+      for (const line of [0, -0.02, 0.25]) {
+        const t = Math.abs(s.mean - line) / (s.std / Math.sqrt(s.n));
+        const expected = 2 * (1 - cdf[s.n - 1](t));
+        const p = tTestP(s, line)!;
+        assert.ok(Math.abs(p - expected) < 1e-12, `${xs} against ${line}: p ${p}, expected ${expected}`);
+        // p < 0.05 exactly when the 95% interval leaves the line out.
+        assert.equal(p < 0.05, line < s.ci95![0] || line > s.ci95![1]);
+      }
+    }
+    assert.equal(tTestP(summarize([0.5, 0.5, 0.5]), 0), 0, "no spread and a mean off the line");
+    assert.equal(tTestP(summarize([0.25, 0.25]), 0.25), 1, "no spread, mean on the line");
+    assert.equal(tTestP(summarize([0.1]), 0), null, "one value has no test");
+  });
+
+  it("rejects by Holm's step-down rule, stopping at the first p over its threshold", () => {
+    // Sorted: 0.005 ≤ 0.05/4, 0.01 ≤ 0.05/3, then 0.03 > 0.05/2 stops (0.04 is not looked at).
+    assert.deepEqual(holmRejects([0.01, 0.04, 0.03, 0.005]), [true, false, false, true]);
+    assert.deepEqual(holmRejects([0.02, 0.001, 0.03]), [true, true, true]);
+    assert.deepEqual(holmRejects([0.04, 0.045]), [false, false], "each below 0.05, neither below 0.025");
+    assert.deepEqual(holmRejects([0.04, 0.045], 0.1), [true, true]);
+    assert.deepEqual(holmRejects([]), []);
   });
 
   it("spaces rates evenly in log10", () => {
