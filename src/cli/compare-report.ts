@@ -146,12 +146,12 @@ function verdictTable(c: Comparison): string[] {
     );
   }
   const moving = c.findings.some((f) => f.stillLearning);
-  const chance = c.findings.some((f) => f.verdict !== "not seen" && !f.survivesHolm);
+  const notStanding = c.findings.some((f) => f.verdict !== "not seen" && !f.survivesHolm);
   return [
     ...lines,
     "",
     ...(moving ? ["† LoRA had not plateaued on this task: the verdict ranks runs still learning.", ""] : []),
-    ...(chance
+    ...(notStanding
       ? [
           `‡ The interval clears the line, but the verdict does not stand after Holm's correction for ${holmFamily(c.findings)} (familywise error 5 %): among this many comparisons one may clear it by chance; more seeds would settle it.`,
           "",

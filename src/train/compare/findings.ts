@@ -110,7 +110,7 @@ export interface Finding {
 
 const pText = (p: number): string => (p < 0.001 ? "p < 0.001" : `p = ${p.toFixed(3)}`);
 
-/** The findings Holm's correction counts, in words: those with a p, which is all of them unless a row failed. */
+/** The findings Holm's correction counts, in words: those with a p (a failed row, or a reference not run yet, has none). */
 export function holmFamily(findings: readonly Pick<Finding, "p">[]): string {
   const tested = findings.filter((f) => f.p !== null).length;
   return `the ${tested} findings${tested < findings.length ? " with an interval" : ""}`;
