@@ -11,6 +11,13 @@ export interface Chain {
 const MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
 
 /**
+ * Chains that fail one after another, none finishing in between, before no further chain starts:
+ * a failure that repeats like this lies in the setup (a missing build, no memory), which would
+ * otherwise fail every chain of the queue in turn within seconds.
+ */
+export const FAILURES_IN_A_ROW = 3;
+
+/**
  * A compare command's own arguments without those each child gets its own value of (--jobs,
  * --tasks, --methods) or that only the parent acts on (--resume, --report-only).
  */
@@ -32,7 +39,8 @@ export function childArgs(args: readonly string[]): string[] {
  * (unless MORELORA_THREADS says otherwise): chains do not depend on each other, they share the cell
  * store in the out folder (each cell is its own file, written atomically), and the children's
  * progress lines pass through. After SIGINT or SIGTERM no new chain starts; running ones save their
- * finished cells and stop. Resolves to one line per chain that failed.
+ * finished cells and stop; after FAILURES_IN_A_ROW failed chains in a row, none starts either.
+ * Resolves to one line per chain that failed, and one for the chains not started.
  */
 export async function runChains(
   chains: readonly Chain[],
@@ -43,6 +51,7 @@ export async function runChains(
   const failed: string[] = [];
   const running = new Set<ChildProcess>();
   let stopping = false;
+  let failuresInARow = 0;
   // Ctrl-C reaches the children too (one process group); a SIGTERM for this process is passed on.
   const stop = (signal: NodeJS.Signals): void => {
     stopping = true;
@@ -51,13 +60,19 @@ export async function runChains(
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   const worker = async (): Promise<void> => {
-    for (let chain = queue.shift(); chain && !stopping; chain = queue.shift()) {
+    while (!stopping && failuresInARow < FAILURES_IN_A_ROW) {
+      const chain = queue.shift();
+      if (!chain) return;
       const own = [
         ...(chain.task ? ["--tasks", chain.task] : []),
         ...["--methods", chain.variant, "--resume", "--cells-only"],
       ];
       const error = await runChild([MAIN, "compare", ...args, ...own], running);
-      if (error !== null) failed.push(`${chain.task ?? "task"} ${chain.variant}: ${error}`);
+      if (error === null) failuresInARow = 0;
+      else {
+        failuresInARow++;
+        failed.push(`${chain.task ?? "task"} ${chain.variant}: ${error}`);
+      }
     }
   };
   try {
@@ -67,6 +82,11 @@ export async function runChains(
     process.removeListener("SIGTERM", stop);
   }
   if (stopping) failed.push("stopped by a signal before every chain ran; continue with --resume");
+  else if (queue.length)
+    failed.push(
+      `${queue.length} chain(s) not started after ${FAILURES_IN_A_ROW} failed in a row, ` +
+        "which points at the setup rather than a variant; fix it and continue with --resume",
+    );
   return failed;
 }
 

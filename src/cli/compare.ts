@@ -313,8 +313,7 @@ export function registerCompare(program: Command): void {
         );
         const failed = await runChains(chains, childArgs(process.argv.slice(3)), jobs);
         await runCompare(toJobOptions(o), tasks, { ...run, reportOnly: true });
-        if (failed.length)
-          throw new Error(`compare --jobs: ${failed.length} chain(s) did not finish: ${failed.join("; ")}`);
+        if (failed.length) throw new Error(`compare --jobs: not every chain finished: ${failed.join("; ")}`);
         return;
       }
       await runCompare(toJobOptions(o), tasks, run);
