@@ -37,6 +37,17 @@ export function bagOfTokens(
   return { vocab: column.size, bag };
 }
 
+/** Writes into `logits` one example's scores per class: the bias row plus its tokens' rows. */
+function exampleLogits(w: Float64Array, d: BagData, row: Int32Array, logits: Float64Array): void {
+  const classes = d.classes;
+  const bias = d.vocab * classes;
+  for (let c = 0; c < classes; c++) logits[c] = w[bias + c];
+  for (let j = 0; j < row.length; j++) {
+    const at = row[j] * classes;
+    for (let c = 0; c < classes; c++) logits[c] += w[at + c];
+  }
+}
+
 /**
  * Multinomial logistic regression on binary features: weights [vocab + 1, classes] (the last row is
  * the bias; a token's weights for every class lie side by side, so each example reads and writes
@@ -55,11 +66,7 @@ export function logisticLoss(w: Float64Array, d: BagData, l2: number): { loss: n
   for (let i = 0; i < d.rows.length; i++) {
     const row = d.rows[i];
     const label = d.labels[i];
-    for (let c = 0; c < classes; c++) logits[c] = w[bias + c];
-    for (let j = 0; j < row.length; j++) {
-      const at = row[j] * classes;
-      for (let c = 0; c < classes; c++) logits[c] += w[at + c];
-    }
+    exampleLogits(w, d, row, logits);
     let max = -Infinity;
     for (let c = 0; c < classes; c++) max = Math.max(max, logits[c]);
     loss += max - logits[label];
@@ -108,12 +115,10 @@ export function fitLogistic(d: BagData, l2: number, iterations = 300, lr = 0.1):
 
 /** Accuracy of fitted weights on bagged examples. */
 export function logisticAccuracy(w: Float64Array, d: BagData): number {
-  const classes = d.classes;
-  const logits = new Float64Array(classes);
+  const logits = new Float64Array(d.classes);
   let right = 0;
   d.rows.forEach((row, i) => {
-    logits.set(w.subarray(d.vocab * classes, (d.vocab + 1) * classes));
-    for (const v of row) for (let c = 0; c < classes; c++) logits[c] += w[v * classes + c];
+    exampleLogits(w, d, row, logits);
     // The first class of the highest score, as a scan with a strict comparison picks it.
     if (logits.indexOf(logits.reduce((a, b) => Math.max(a, b))) === d.labels[i]) right++;
   });
